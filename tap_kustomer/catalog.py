@@ -1,0 +1,97 @@
+"""Reading a user's catalog: which streams and which fields are selected."""
+from dataclasses import dataclass
+
+import orjson
+from singer import metadata
+
+from .discover import stream_schema
+from .errors import CatalogError
+from .streams import KEY_PROPERTIES, REPLICATION_KEY, STREAMS_BY_NAME
+
+ALWAYS_EMITTED = frozenset(KEY_PROPERTIES) | {REPLICATION_KEY}
+
+
+@dataclass(frozen=True)
+class Selection:
+    stream: object  # streams.Stream
+    schema: dict  # the schema to announce and conform to: only the emitted fields
+    fields: frozenset  # top-level fields to emit, or None for all of them
+
+
+def load_catalog_file(path):
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise CatalogError(f"catalog file {path} cannot be read: {exc.strerror}") from None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise CatalogError(f"catalog file {path} is not valid JSON ({exc}); create one with --discover") from None
+    return parse_catalog(data)
+
+
+def _entry_name(entry, position):
+    if not isinstance(entry, dict):
+        raise CatalogError(f"catalog: streams[{position}] must be an object")
+    name = entry.get("tap_stream_id") or entry.get("stream")
+    if name not in STREAMS_BY_NAME:
+        raise CatalogError(f"catalog: unknown stream {name!r} (known: {', '.join(STREAMS_BY_NAME)}); "
+                           f"regenerate the catalog with --discover")
+    if not isinstance(entry.get("schema"), dict) or not isinstance(entry.get("metadata", []), list):
+        raise CatalogError(f"catalog: stream {name} needs a 'schema' object and a 'metadata' list")
+    return name
+
+
+def _is_selected(entry, mdata):
+    return bool(mdata.get((), {}).get("selected") or entry["schema"].get("selected"))
+
+
+def _fields(entry, mdata, properties):
+    user_properties = entry["schema"].get("properties") or {}
+    keep = set()
+    for name in properties:
+        field_meta = mdata.get(("properties", name), {})
+        if name in ALWAYS_EMITTED or field_meta.get("inclusion") == "automatic":
+            keep.add(name)
+        elif field_meta.get("inclusion") == "unsupported":
+            continue
+        elif field_meta.get("selected", _legacy_selected(user_properties.get(name))) is not False:
+            keep.add(name)
+    return keep
+
+
+def _legacy_selected(subschema):
+    return subschema.get("selected") if isinstance(subschema, dict) else None
+
+
+def parse_catalog(data):
+    """The selected streams in catalog order, each with its emitted fields."""
+    if not isinstance(data, dict) or not isinstance(data.get("streams"), list):
+        raise CatalogError("catalog must be a JSON object with a 'streams' list; create one with --discover")
+    selections = []
+    for position, entry in enumerate(data["streams"]):
+        name = _entry_name(entry, position)
+        try:
+            mdata = metadata.to_map(entry.get("metadata", []))
+        except (KeyError, TypeError):
+            raise CatalogError(f"catalog: stream {name} has malformed metadata (each item needs "
+                               f"'breadcrumb' and 'metadata')") from None
+        if not _is_selected(entry, mdata):
+            continue
+        # Our own schema, not the catalog's copy: a catalog from an older version must not shape records.
+        full = stream_schema(name)
+        keep = _fields(entry, mdata, full["properties"])
+        schema = dict(full, properties={k: v for k, v in full["properties"].items() if k in keep})
+        fields = None if keep == set(full["properties"]) else frozenset(keep)
+        selections.append(Selection(STREAMS_BY_NAME[name], schema, fields))
+    return selections
+
+
+def resume_order(selections, currently_syncing):
+    """Start with the stream an interrupted run was in, then the rest: rotate, never skip."""
+    names = [selection.stream.name for selection in selections]
+    if currently_syncing not in names:
+        return selections
+    start = names.index(currently_syncing)
+    return selections[start:] + selections[:start]

@@ -1,0 +1,130 @@
+"""main(): parse arguments, run discovery or sync, and turn every known failure into one clear line."""
+import argparse
+import logging
+import os
+import signal
+import sys
+
+import orjson
+
+from .catalog import load_catalog_file
+from .client import KustomerClient
+from .config import load_config_file
+from .discover import discover
+from .errors import Interrupted, TapError
+from .output import SingerWriter
+from .state import load_state_file, normalise_state
+from .summary import log_summary
+from .sync import Sync
+
+LOGGER = logging.getLogger("tap_kustomer")
+
+
+class RedactingFilter(logging.Filter):
+    """Last line of defence: no log line may carry the token, whatever put it there."""
+
+    def __init__(self, secret):
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record):
+        if self.secret:
+            text = record.getMessage()
+            if self.secret in text:
+                record.msg, record.args = text.replace(self.secret, "***"), ()
+        return True
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="tap-kustomer", description="Singer tap for Kustomer")
+    parser.add_argument("-c", "--config", help="config JSON file")
+    parser.add_argument("-d", "--discover", action="store_true", help="print the catalog and exit")
+    parser.add_argument("--catalog", help="catalog JSON file with the selected streams")
+    parser.add_argument("-p", "--properties", help="deprecated name for --catalog")
+    parser.add_argument("-s", "--state", help="state JSON file (the last STATE value of a previous run)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    return parser
+
+
+class StopSignals:
+    """The first SIGTERM/SIGINT asks for a stop at the next safe point; the second stops at once."""
+
+    def __init__(self):
+        self.reason = None
+
+    def install(self):
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum, _frame):
+        name = signal.Signals(signum).name
+        if self.reason:
+            LOGGER.critical("stopped by a second %s; the last STATE line is still valid", name)
+            logging.shutdown()
+            os._exit(128 + signum)  # pylint: disable=protected-access
+        self.reason = name
+        LOGGER.warning("%s received: stopping after the current page", name)
+
+    def __call__(self):
+        return self.reason
+
+
+def configure_logging(quiet):
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    # urllib3 logs every retry with the full URL at WARNING; our client says it better once.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    return handler
+
+
+def run(args, handler):
+    if not args.config:
+        raise TapError("--config is required (see config.sample.json)")
+    config = load_config_file(args.config)
+    handler.addFilter(RedactingFilter(config.api_token.value))
+    if args.discover:
+        sys.stdout.buffer.write(orjson.dumps(discover(), option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    catalog_path = args.catalog or args.properties
+    if not catalog_path:
+        raise TapError("nothing to do: pass --discover, or --catalog CATALOG to sync the selected streams")
+    selections = load_catalog_file(catalog_path)
+    state = load_state_file(args.state) if args.state else normalise_state({})
+    if not selections:
+        LOGGER.warning("no stream is selected in %s; mark streams with \"selected\": true", catalog_path)
+    stop = StopSignals()
+    stop.install()
+    client = KustomerClient(config)
+    sync = Sync(config, selections, state, client, SingerWriter(), stop_requested=stop)
+    try:
+        sync.run()
+    finally:
+        client.close()
+        log_summary(sync.summaries, sync.drift, client.pacer.slept)
+    return 0
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    handler = configure_logging(args.quiet)
+    try:
+        return run(args, handler)
+    except Interrupted as exc:
+        LOGGER.critical("%s", exc)
+        return exc.exit_code
+    except TapError as exc:
+        LOGGER.critical("%s", exc)
+        return exc.exit_code
+    except BrokenPipeError:
+        LOGGER.critical("the target stopped reading our output (broken pipe); check the target's own error")
+        return 1
+    except KeyboardInterrupt:
+        LOGGER.critical("interrupted; the last STATE line is still valid")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Config: load, coerce (Meltano sends strings) and validate, so the rest of the tap sees typed values."""
+import ipaddress
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import orjson
+
+from .errors import ConfigError
+from .timeutil import parse_timestamp
+
+REGION_HOSTS = {
+    "us": "https://api.kustomerapp.com",
+    "prod1": "https://api.kustomerapp.com",
+    "eu": "https://api.prod2.kustomerapp.com",
+    "prod2": "https://api.prod2.kustomerapp.com",
+    "in": "https://api.prod4.kustomerapp.com",
+    "prod4": "https://api.prod4.kustomerapp.com",
+}
+DEFAULT_BASE_URL = REGION_HOSTS["us"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: str  # string | password | date_iso8601 | integer
+    description: str
+    default: object = None
+    required: bool = False
+    minimum: float = None
+    maximum: float = None
+    aliases: tuple = ()
+
+
+# The one source of truth for every setting: validation, --about, the README table and meltano.yml use it.
+SETTINGS = (
+    Setting("api_token", "password", "Kustomer API key (Settings › Security › API Keys). "
+            "Needs read roles for the selected streams.", required=True, aliases=("token",)),
+    Setting("start_date", "date_iso8601", "Where a stream has no bookmark, sync starts here "
+            "(RFC 3339 date-time or YYYY-MM-DD).", required=True),
+    Setting("base_url", "string", "API host; the tap appends /v1/... EU orgs use "
+            "https://api.prod2.kustomerapp.com; an org host https://<org>.api.kustomerapp.com also works.",
+            default=DEFAULT_BASE_URL),
+    Setting("region", "string", "Shortcut for base_url: us, eu or in (ignored when base_url is set)."),
+    Setting("user_agent", "string", "Sent as the User-Agent header (include a contact email)."),
+    Setting("date_window_size", "integer", "Days one search query covers at first; quiet spans widen it.",
+            default=60, minimum=1, maximum=3650),
+    Setting("page_size_limit", "integer", "Records per page, clamped to each endpoint's maximum "
+            "(search 500, users and teams 500, other lists 100).", default=500, minimum=1, maximum=10000),
+    Setting("request_timeout", "integer", "Seconds before a stalled request is abandoned and retried.",
+            default=300, minimum=1, maximum=3600),
+    Setting("end_date", "date_iso8601", "Optional upper bound on updated_at, for backfills of a fixed span."),
+    Setting("max_requests_per_minute", "integer", "Cap on this tap's own requests per minute, to leave "
+            "room in the org-wide budget for other integrations.", minimum=1, maximum=100000),
+    Setting("search_requests_per_minute", "integer", "Search budget of an API key (Kustomer: 100/min).",
+            default=100, minimum=1, maximum=100000),
+    Setting("index_lag_seconds", "integer", "Search is eventually consistent: bookmarks stay this far "
+            "behind the sync start, so late-indexed updates are read next run.",
+            default=300, minimum=0, maximum=86400),
+)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Holds the API token so that no repr, log line or exception can show it."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self):
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Config:
+    api_token: Secret
+    start_date: object
+    base_url: str
+    user_agent: str = None
+    date_window_size: int = 60
+    page_size_limit: int = 500
+    request_timeout: int = 300
+    end_date: object = None
+    max_requests_per_minute: int = None
+    search_requests_per_minute: int = 100
+    index_lag_seconds: int = 300
+
+
+def load_config_file(path):
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist; copy config.sample.json and fill it in") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid JSON ({exc}); see config.sample.json") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a JSON object, like config.sample.json")
+    return parse_config(data)
+
+
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _integer(setting, value):
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is None or isinstance(value, bool) or not number.is_integer():
+        raise ConfigError(f"config: {setting.name} must be a whole number, got {value!r}")
+    number = int(number)
+    if not setting.minimum <= number <= setting.maximum:
+        raise ConfigError(f"config: {setting.name} must be between {setting.minimum:g} and "
+                          f"{setting.maximum:g}, got {number}")
+    return number
+
+
+def _timestamp(setting, value):
+    try:
+        return parse_timestamp(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"config: {setting.name} must be an RFC 3339 date-time or YYYY-MM-DD "
+                          f"(e.g. 2024-01-01T00:00:00Z), got {value!r}") from None
+
+
+def _lookup(data, setting):
+    for name in (setting.name,) + setting.aliases:
+        if not _blank(data.get(name)):
+            return data[name]
+    return None
+
+
+def _base_url(data):
+    raw = _lookup(data, _SETTING["base_url"])
+    if raw is None:
+        region = _lookup(data, _SETTING["region"])
+        if region is None:
+            return DEFAULT_BASE_URL
+        try:
+            return REGION_HOSTS[str(region).strip().lower()]
+        except KeyError:
+            raise ConfigError(f"config: region must be one of us, eu, in; got {region!r}") from None
+    url = str(raw).strip().rstrip("/")
+    if url.endswith("/v1"):
+        url = url[:-3]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"config: base_url must look like https://api.kustomerapp.com, got {raw!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError("config: base_url must use https:// (plain http is only allowed for a local "
+                          "test server on 127.0.0.1/localhost), because the API token travels in every request")
+    return url
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_SETTING = {setting.name: setting for setting in SETTINGS}
+
+
+def parse_config(data):
+    token = _lookup(data, _SETTING["api_token"])
+    if token is None:
+        raise ConfigError("config: api_token is required (your Kustomer API key; 'token' is accepted too)")
+    if not isinstance(token, str):
+        raise ConfigError("config: api_token must be a string")
+    start = _lookup(data, _SETTING["start_date"])
+    if start is None:
+        raise ConfigError("config: start_date is required (RFC 3339 date-time or YYYY-MM-DD, e.g. 2024-01-01)")
+    values = {
+        "api_token": Secret(token.strip()),
+        "start_date": _timestamp(_SETTING["start_date"], start),
+        "base_url": _base_url(data),
+    }
+    user_agent = _lookup(data, _SETTING["user_agent"])
+    if user_agent is not None:
+        values["user_agent"] = str(user_agent)
+    for setting in SETTINGS:
+        raw = _lookup(data, setting)
+        if setting.kind == "integer":
+            values[setting.name] = setting.default if raw is None else _integer(setting, raw)
+    end = _lookup(data, _SETTING["end_date"])
+    if end is not None:
+        values["end_date"] = _timestamp(_SETTING["end_date"], end)
+        if values["end_date"] <= values["start_date"]:
+            raise ConfigError("config: end_date must be later than start_date")
+    return Config(**values)

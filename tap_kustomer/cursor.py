@@ -1,0 +1,175 @@
+"""How to walk a search context without losing, repeating or looping: pure logic, no I/O.
+
+The walk asks for one query at a time and is told what came back. It covers [lower, end) in windows,
+and inside a window it pages by keyset: every request is page 1 of `updated_at >= cursor`, where the
+cursor is the last timestamp seen and the ids already emitted at that timestamp are skipped. That way
+records that move (updated mid-sync) or appear late never shift an offset under us, and the 100-page /
+10,000-result caps are never approached.
+
+Keyset paging stalls only when one timestamp holds more records than a page. Then the walk pages that
+single timestamp by offset (`updated_at == T`), checks that it saw as many distinct ids as the search
+reports, walks again if the tie order shifted between pages, and carries on strictly after T.
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .errors import WalkError
+
+DEFAULT_RESULT_CAP = 10_000
+# A tie walked this many times without finding a new id is not going to complete.
+MAX_IDLE_TIE_PASSES = 8
+MAX_WINDOW = timedelta(days=3650)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    lower: object
+    lower_inclusive: bool
+    upper: object
+    upper_inclusive: bool
+    page: int
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    ids: list
+    timestamps: list
+    total: int = None
+    has_next: bool = None
+    page_size: int = None
+
+
+def page_has_more(page, page_number, requested_size):
+    """Is there a page after this one? Prefer links.next, then meta.total, then a full page."""
+    if page.has_next is not None:
+        return page.has_next
+    size = page.page_size or requested_size
+    if page.total is not None:
+        return page_number * size < page.total
+    return len(page.ids) >= size
+
+
+class TieWalk:
+    """Offset paging over one timestamp, repeated until every id the search counts has been seen."""
+
+    def __init__(self, moment, seen, page_size, result_cap):
+        self.moment = moment
+        self.seen = seen
+        self.page_size = page_size
+        self.last_page = max(result_cap // page_size, 1)
+        # The keyset request that led here was, in any stable tie order, this query's page 1.
+        self.page = 2
+        self.found_in_pass = 0
+        self.idle_passes = 0
+        self.done = False
+
+    def query(self):
+        return SearchQuery(self.moment, True, self.moment, True, self.page)
+
+    def accept(self, page):
+        fresh = []
+        for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
+            if stamp == self.moment and record_id not in self.seen:
+                self.seen.add(record_id)
+                fresh.append(index)
+        self.found_in_pass += len(fresh)
+        if page.total is not None and page.total > self.last_page * self.page_size:
+            raise WalkError(f"{page.total} records share updatedAt {self.moment.isoformat()}, more than "
+                            f"one search can return ({self.last_page * self.page_size}); cannot read them "
+                            f"all without loss")
+        if page.ids and page_has_more(page, self.page, self.page_size) and self.page < self.last_page:
+            self.page += 1
+            return fresh
+        self._end_pass(page.total)
+        return fresh
+
+    def _end_pass(self, total):
+        if total is None or len(self.seen) >= total:
+            self.done = True
+            return
+        # Fewer distinct ids than the search counts: the tie order moved between pages. Walk again.
+        self.idle_passes = self.idle_passes + 1 if self.found_in_pass == 0 else 0
+        if self.idle_passes >= MAX_IDLE_TIE_PASSES:
+            raise WalkError(f"search reports {total} records at updatedAt {self.moment.isoformat()} but "
+                            f"only {len(self.seen)} could be read after repeated passes")
+        self.found_in_pass = 0
+        self.page = 1
+
+
+class SearchWalk:
+    """Plans the queries for one search stream over [lower, end) and dedupes what they return."""
+
+    def __init__(self, lower, end, window_days, page_size, result_cap=DEFAULT_RESULT_CAP):
+        self.end = end
+        self.page_size = page_size
+        self.result_cap = result_cap
+        self.window = timedelta(days=window_days)
+        self.window_lower = lower
+        self.window_upper = min(lower + self.window, end)
+        self.window_requests = 0
+        self.cursor = lower
+        self.cursor_inclusive = True
+        self.seen_at_cursor = set()
+        self.tie = None
+        self.checkpoint = lower
+
+    @property
+    def finished(self):
+        return self.tie is None and self.window_lower >= self.end
+
+    def next_query(self):
+        if self.finished:
+            return None
+        if self.tie is not None:
+            return self.tie.query()
+        return SearchQuery(self.cursor, self.cursor_inclusive, self.window_upper, False, 1)
+
+    def accept(self, page):
+        """Take the page the last query returned; return the indexes of records to emit, in order."""
+        if self.tie is not None:
+            fresh = self.tie.accept(page)
+            if self.tie.done:
+                self._leave_tie()
+            return fresh
+        self.window_requests += 1
+        fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
+                 if self._is_new(record_id, stamp)]
+        if not page.ids or not page_has_more(page, 1, self.page_size):
+            self._next_window()
+            return fresh
+        last = max(page.timestamps)
+        if last > self.cursor:
+            self.cursor, self.cursor_inclusive = last, True
+            self.seen_at_cursor = {record_id for record_id, stamp in zip(page.ids, page.timestamps)
+                                   if stamp == last}
+            self.checkpoint = last
+        else:
+            seen = self.seen_at_cursor
+            seen.update(page.ids[index] for index in fresh)
+            self.tie = TieWalk(last, seen, self.page_size, self.result_cap)
+        return fresh
+
+    def _is_new(self, record_id, stamp):
+        if stamp > self.cursor:
+            return stamp < self.window_upper
+        if stamp < self.cursor or not self.cursor_inclusive:
+            return False
+        return record_id not in self.seen_at_cursor
+
+    def _leave_tie(self):
+        # Everything at the tie's timestamp is out; continue strictly after it.
+        self.cursor, self.cursor_inclusive = self.tie.moment, False
+        self.seen_at_cursor = set()
+        self.checkpoint = self.tie.moment
+        self.tie = None
+
+    def _next_window(self):
+        if self.window_requests <= 1 and self.window < MAX_WINDOW:
+            # A window answered by one page was sparse; widening saves a request per quiet span.
+            self.window *= 2
+        self.checkpoint = self.window_upper
+        self.window_lower = self.window_upper
+        self.window_upper = min(self.window_lower + self.window, self.end)
+        self.window_requests = 0
+        self.cursor, self.cursor_inclusive = self.window_lower, True
+        self.seen_at_cursor = set()

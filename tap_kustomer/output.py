@@ -1,0 +1,33 @@
+"""Singer messages on stdout, one per line. Records are buffered; a STATE flushes what it covers."""
+import sys
+
+import orjson
+
+
+class SingerWriter:
+    def __init__(self, sink=None):
+        self.sink = sink or sys.stdout.buffer
+        self.records = 0
+
+    def schema(self, stream, schema, key_properties, bookmark_properties):
+        self._line({"type": "SCHEMA", "stream": stream, "schema": schema,
+                    "key_properties": list(key_properties), "bookmark_properties": list(bookmark_properties)})
+
+    def record(self, stream_prefix, record):
+        """`stream_prefix` comes from record_prefix(): the constant head of every RECORD of a stream."""
+        self.sink.write(stream_prefix + orjson.dumps(record) + b"}\n")
+        self.records += 1
+
+    def state(self, value):
+        self._line({"type": "STATE", "value": value})
+        self.sink.flush()
+
+    def flush(self):
+        self.sink.flush()
+
+    def _line(self, message):
+        self.sink.write(orjson.dumps(message) + b"\n")
+
+
+def record_prefix(stream):
+    return b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'

@@ -1,0 +1,113 @@
+"""Rate budgets: pace requests from x-ratelimit-* headers and local caps, so a steady sync meets no 429."""
+import time
+from collections import deque
+
+# A reset header above this is a unix time; below it, seconds until the window resets.
+EPOCH_THRESHOLD = 1e9
+# Never trust a reset further away than this: a wrong header must not park the tap for hours.
+MAX_RESET_WAIT = 120.0
+# Servers count windows on their own clock; a little slack avoids landing one request early.
+RESET_SLACK = 0.25
+
+
+def seconds_until_reset(value, wall_now):
+    """Read x-ratelimit-reset or Retry-After as epoch seconds or as a delta; None if unreadable."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    delta = number - wall_now if number > EPOCH_THRESHOLD else number
+    return min(max(delta, 0.0), MAX_RESET_WAIT)
+
+
+class HeaderBudget:
+    """One server-side budget as the API reports it."""
+
+    def __init__(self):
+        self.limit = None
+        self.remaining = None
+        self.reset_at = None
+
+    def observe(self, headers, mono_now, wall_now):
+        remaining = headers.get("x-ratelimit-remaining")
+        if remaining is None:
+            return
+        try:
+            self.remaining = int(float(remaining))
+            self.limit = int(float(headers.get("x-ratelimit-limit", self.limit or 0))) or None
+        except ValueError:
+            return
+        delta = seconds_until_reset(headers.get("x-ratelimit-reset"), wall_now)
+        self.reset_at = None if delta is None else mono_now + delta
+
+    def exhaust(self, delta, mono_now):
+        """A 429 says the budget is spent whatever the headers claimed."""
+        self.remaining = 0
+        self.reset_at = mono_now + delta
+
+    def wait(self, mono_now):
+        if self.remaining is None or self.remaining > 0 or self.reset_at is None:
+            return 0.0
+        return max(self.reset_at - mono_now + RESET_SLACK, 0.0)
+
+    def spend(self):
+        if self.remaining is not None:
+            self.remaining -= 1
+
+
+class SlidingCap:
+    """At most `limit` requests in any `window` seconds: a ceiling we keep ourselves."""
+
+    def __init__(self, limit, window=60.0):
+        self.limit = limit
+        self.window = window
+        self.sent = deque()
+
+    def wait(self, mono_now):
+        while self.sent and self.sent[0] <= mono_now - self.window:
+            self.sent.popleft()
+        if len(self.sent) < self.limit:
+            return 0.0
+        return self.sent[0] + self.window - mono_now
+
+    def spend(self, mono_now):
+        self.sent.append(mono_now)
+
+
+class Pacer:
+    """Decides how long to wait before a request of a given kind ("search" or "list")."""
+
+    def __init__(self, search_per_minute=100, max_per_minute=None, clock=time.monotonic, wall=time.time,
+                 sleep=time.sleep):
+        self.clock, self.wall, self.sleep = clock, wall, sleep
+        self.headers = {"search": HeaderBudget(), "list": HeaderBudget()}
+        org_cap = [SlidingCap(max_per_minute)] if max_per_minute else []
+        self.caps = {"search": [SlidingCap(search_per_minute)] + org_cap, "list": org_cap}
+        self.slept = 0.0
+
+    def before(self, kind):
+        while True:
+            now = self.clock()
+            pause = max([self.headers[kind].wait(now)] + [cap.wait(now) for cap in self.caps[kind]])
+            if pause <= 0:
+                break
+            self.slept += pause
+            self.sleep(pause)
+        now = self.clock()
+        self.headers[kind].spend()
+        for cap in self.caps[kind]:
+            cap.spend(now)
+
+    def after(self, kind, headers):
+        self.headers[kind].observe(headers, self.clock(), self.wall())
+
+    def rate_limited(self, kind, headers, fallback):
+        """After a 429: wait for Retry-After, else the reset header, else `fallback` seconds."""
+        wall = self.wall()
+        delta = seconds_until_reset(headers.get("retry-after"), wall)
+        if delta is None:
+            delta = seconds_until_reset(headers.get("x-ratelimit-reset"), wall)
+        if delta is None or delta <= 0:
+            delta = fallback
+        self.headers[kind].exhaust(delta, self.clock())
+        return delta

@@ -1,0 +1,35 @@
+"""The end-of-run summary on stderr: a table for people, one JSON line for machines."""
+import logging
+
+import orjson
+
+LOGGER = logging.getLogger("tap_kustomer")
+COLUMNS = ("stream", "records", "requests", "retries", "429s", "seconds", "bookmark")
+
+
+def summary_rows(summaries):
+    rows = [(s.stream, s.records, s.requests, s.retries, s.rate_limited, round(s.seconds, 1), s.bookmark or "")
+            for s in summaries]
+    totals = [sum(row[i] for row in rows) for i in range(1, 5)]
+    rows.append(("TOTAL", *totals, round(sum(row[5] for row in rows), 1), ""))
+    return rows
+
+
+def log_summary(summaries, drift, slept):
+    if not summaries:
+        return
+    rows = summary_rows(summaries)
+    text = [COLUMNS] + [tuple(str(cell) for cell in row) for row in rows]
+    widths = [max(len(row[i]) for row in text) for i in range(len(COLUMNS))]
+    LOGGER.info("sync summary:")
+    for row in text:
+        LOGGER.info("  %s", "  ".join(cell.rjust(width) if index else cell.ljust(width)
+                                      for index, (cell, width) in enumerate(zip(row, widths))))
+    if slept:
+        LOGGER.info("  paced by the rate budgets for %.1f s", slept)
+    for stream, record_id, field, reason in drift[:50]:
+        LOGGER.warning("schema drift: stream %s, id %s, field %s: %s", stream, record_id, field, reason)
+    if len(drift) > 50:
+        LOGGER.warning("schema drift: %d more not shown", len(drift) - 50)
+    metrics = {"type": "summary", "streams": [dict(zip(COLUMNS, row)) for row in rows], "drift": len(drift)}
+    LOGGER.info("METRIC: %s", orjson.dumps(metrics).decode())

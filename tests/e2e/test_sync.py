@@ -1,0 +1,161 @@
+"""The real CLI against the simulator: every record at its latest version, bounded duplicates, valid STATE."""
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import (ALL_STREAMS, LIST_STREAMS, SEARCH_STREAMS, TAP, duplicates, make_config,
+                               assert_complete, parse_messages, run_tap, write_json)
+from tests.sandbox import SimOptions
+
+CHECK_TAP = str(Path(sys.executable).with_name("singer-check-tap"))
+
+
+def total_records(run):
+    return sum(len(records) for records in run.records.values())
+
+
+def test_full_sync_matches_ground_truth(tmp_path, start_sim, catalog):
+    sim = start_sim()
+    run = run_tap(tmp_path, make_config(sim), catalog())
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_complete(sim.truth(), run.records, ALL_STREAMS)
+    dupes = sum(duplicates(records) for records in run.records.values())
+    assert dupes <= 0.01 * total_records(run), dupes
+    final = run.last_state
+    assert "currently_syncing" not in final
+    assert set(final["bookmarks"]) == set(ALL_STREAMS)
+    # The transformed shape, not the API's envelope.
+    customer = run.records["customers"][0]
+    assert "attributes" not in customer and "updated_at" in customer and "links" in customer
+    # singer-check-tap validates every record against its SCHEMA (draft 4, date-time formats).
+    check = subprocess.run([CHECK_TAP], input=run.stdout, capture_output=True, text=True, check=False)
+    assert check.returncode == 0, (check.stdout + check.stderr)[-3000:]
+
+
+def test_second_run_with_final_state_is_nearly_empty_and_cheap(tmp_path, start_sim, catalog):
+    sim = start_sim()
+    first = run_tap(tmp_path, make_config(sim), catalog())
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = len(sim.requests)
+    second = run_tap(tmp_path, make_config(sim), catalog(), state=first.last_state)
+    assert second.returncode == 0, second.stderr[-2000:]
+    for stream in SEARCH_STREAMS + LIST_STREAMS:
+        # Only records at the bookmark's exact timestamp may come again.
+        assert len(second.records.get(stream, [])) <= 5, (stream, len(second.records.get(stream, [])))
+    search_requests = [r for r in sim.requests[before:] if r["kind"] == "search"]
+    assert len(search_requests) <= len(SEARCH_STREAMS) + 1, search_requests
+
+
+def test_updates_during_the_sync_arrive_by_the_next_run(tmp_path, start_sim, catalog):
+    options = SimOptions(mutations=[(3, "customers", 25), (9, "messages", 10), (14, "conversations", 10)])
+    sim = start_sim(options)
+    first = run_tap(tmp_path, make_config(sim), catalog())
+    assert first.returncode == 0, first.stderr[-2000:]
+    second = run_tap(tmp_path, make_config(sim), catalog(), state=first.last_state)
+    assert second.returncode == 0, second.stderr[-2000:]
+    combined = {stream: first.records.get(stream, []) + second.records.get(stream, []) for stream in ALL_STREAMS}
+    assert_complete(sim.truth(), combined, ALL_STREAMS)
+
+
+def test_unstable_tie_order_loses_nothing(tmp_path, start_sim, catalog):
+    sim = start_sim(SimOptions(tie_order="shuffle"))
+    run = run_tap(tmp_path, make_config(sim), catalog(SEARCH_STREAMS))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_complete(sim.truth(), run.records, SEARCH_STREAMS)
+    assert all(duplicates(records) == 0 for records in run.records.values())
+
+
+def test_company_search_refused_falls_back_to_the_list(tmp_path, start_sim, catalog):
+    sim = start_sim(SimOptions(company_updated_at_supported=False))
+    run = run_tap(tmp_path, make_config(sim), catalog(["companies"]))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_complete(sim.truth(), run.records, ["companies"])
+    assert "reading GET /v1/companies instead" in run.stderr
+
+
+def test_small_pages_and_windows_still_lose_nothing(tmp_path, start_sim, catalog):
+    sim = start_sim()
+    config = make_config(sim, page_size_limit="7", date_window_size="3")
+    run = run_tap(tmp_path, config, catalog(["notes", "tags", "brands"]))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_complete(sim.truth(), run.records, ["notes", "tags", "brands"])
+
+
+def test_field_selection_is_honoured(tmp_path, start_sim, catalog):
+    sim = start_sim()
+    run = run_tap(tmp_path, make_config(sim), catalog(["users"], deselect_fields=("email", "roles")))
+    assert run.returncode == 0, run.stderr[-2000:]
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")["schema"]
+    assert "email" not in schema["properties"] and "id" in schema["properties"]
+    for record in run.records["users"]:
+        assert "email" not in record and "roles" not in record
+        assert "id" in record and "updated_at" in record
+
+
+def test_the_original_taps_flat_state_is_accepted(tmp_path, start_sim, catalog):
+    sim = start_sim()
+    newest = max(sim.truth()["tags"].values())
+    run = run_tap(tmp_path, make_config(sim), catalog(["tags"]), state={"bookmarks": {"tags": newest}})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert [r["id"] for r in run.records["tags"]] == [rid for rid, ts in sim.truth()["tags"].items() if ts == newest]
+    assert run.last_state["bookmarks"]["tags"]["updated_at"].startswith(newest[:19])
+
+
+@pytest.mark.parametrize("kill_after", [40, 400, 1500, 2600])
+def test_killed_sync_resumes_from_last_state_without_loss(tmp_path, start_sim, catalog, kill_after):
+    sim = start_sim()
+    config_path = write_json(tmp_path / "config.json", make_config(sim))
+    catalog_path = write_json(tmp_path / "catalog.json", catalog())
+    with subprocess.Popen([TAP, "--config", config_path, "--catalog", catalog_path],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as tap:
+        lines = []
+        for line in tap.stdout:
+            lines.append(line)
+            if len(lines) >= kill_after:
+                tap.send_signal(signal.SIGKILL)
+                break
+        tap.wait()
+    first = parse_messages(b"".join(lines).decode("utf-8"))
+    last_state = [m["value"] for m in first if m["type"] == "STATE"][-1]
+    resumed = run_tap(tmp_path, make_config(sim), catalog(), state=last_state)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    combined = {}
+    for message in first + resumed.messages:
+        if message["type"] == "RECORD":
+            combined.setdefault(message["stream"], []).append(message["record"])
+    assert_complete(sim.truth(), combined, ALL_STREAMS)
+    # Finished streams are not extracted again.
+    finished = [s for s in ALL_STREAMS if s in last_state["bookmarks"] and s != last_state.get("currently_syncing")]
+    for stream in finished:
+        if stream in SEARCH_STREAMS:
+            assert len(resumed.records.get(stream, [])) <= 5, stream
+
+
+def test_sigterm_stops_cleanly_with_a_valid_state(tmp_path, start_sim, catalog):
+    sim = start_sim()
+    config_path = write_json(tmp_path / "config.json", make_config(sim))
+    catalog_path = write_json(tmp_path / "catalog.json", catalog(SEARCH_STREAMS))
+    with subprocess.Popen([TAP, "--config", config_path, "--catalog", catalog_path],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as tap:
+        lines = []
+        for line in tap.stdout:
+            lines.append(line)
+            if len(lines) == 300:
+                tap.send_signal(signal.SIGTERM)
+        stderr = tap.stderr.read().decode()
+        code = tap.wait()
+    assert code != 0
+    critical = [line for line in stderr.splitlines() if line.startswith("CRITICAL")]
+    assert len(critical) == 1 and "SIGTERM" in critical[0], stderr[-1500:]
+    assert "Traceback" not in stderr
+    messages = parse_messages(b"".join(lines).decode())
+    assert messages[-1]["type"] == "STATE", "records were emitted after the last STATE"
+    resumed = run_tap(tmp_path, make_config(sim), catalog(SEARCH_STREAMS), state=messages[-1]["value"])
+    combined = {}
+    for message in messages + resumed.messages:
+        if message["type"] == "RECORD":
+            combined.setdefault(message["stream"], []).append(message["record"])
+    assert_complete(sim.truth(), combined, SEARCH_STREAMS)

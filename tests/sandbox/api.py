@@ -1,0 +1,200 @@
+"""The /v1 application: routing, auth, budgets, and the search / list / identity handlers.
+
+It turns one request into an Outcome (status, headers, body, plus what the journal needs) and knows
+nothing about sockets; faults are applied to the Outcome by the HTTP layer.
+"""
+import hashlib
+import json
+import math
+import random
+import threading
+from urllib.parse import urlsplit
+
+from . import search
+from .auth import Authenticator, authorize
+from .catalog import LISTS, STREAM_TYPES, read_role
+from .corpus import KLASSES
+from .errors import ApiError, bad_request
+from .paging import link, page_params
+from .ratelimit import RateLimiter
+from .records import render
+from .timefmt import fmt_ms, now_ms
+
+SEARCH_PATH = "/v1/customers/search"
+IDENTITY_PATHS = ("/v1/users/current", "/v1/auth/tokens/current")
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+class Outcome:
+    """One answer plus the facts the request journal records about it."""
+    __slots__ = ("status", "headers", "body", "kind", "context", "page", "page_size", "ratelimited")
+
+    def __init__(self, kind):
+        self.status = 200
+        self.headers = {}
+        self.body = b""
+        self.kind = kind
+        self.context = None
+        self.page = None
+        self.page_size = None
+        self.ratelimited = False
+
+
+def _dump(payload):
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _json_body(headers, body):
+    content_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise bad_request("Content-Type must be application/json")
+    try:
+        return json.loads(body.decode("utf-8"))
+    except ValueError as exc:
+        raise bad_request(f"Invalid JSON body: {exc}") from exc
+
+
+class Api:
+    def __init__(self, store, options, tokens):
+        self._store = store
+        self._options = options
+        self._auth = Authenticator(tokens, options.pod)
+        self._limiter = RateLimiter(options)
+        self._triggers = sorted(options.mutations)
+        self._searches_served = 0
+        self._trigger_lock = threading.Lock()
+        self._tie_rng = random.Random(f"{options.seed}:ties") if options.tie_order == "shuffle" else None
+
+    def handle(self, method, target, headers, body, faulted=False):
+        """Answer a /v1 request. A faulted request is answered read-only: it triggers no mutations."""
+        split = urlsplit(target)
+        kind, handler = self._route(method, split.path.rstrip("/") or "/")
+        outcome = Outcome(kind)
+        try:
+            spec = self._auth.authenticate(headers.get("Authorization"))
+        except ApiError as err:
+            return self._error(outcome, err, self._limiter.peek())
+        refusal, limit_headers = self._limiter.admit(kind == "search")
+        if refusal:
+            outcome.ratelimited = True
+            return self._error(outcome, ApiError(429, "too_many_requests", refusal), limit_headers)
+        try:
+            payload = handler(outcome, spec, split.query, headers, body)
+        except ApiError as err:
+            return self._error(outcome, err, limit_headers)
+        outcome.headers = {"Content-Type": JSON_TYPE, **limit_headers}
+        outcome.body = _dump(payload)
+        if kind == "search" and not faulted:
+            self._count_search()
+        return outcome
+
+    def classify(self, method, target):
+        """The journal's `kind` for a request: search, list, auth (identity) or other."""
+        return self._route(method, urlsplit(target).path.rstrip("/") or "/")[0]
+
+    def _route(self, method, path):
+        if method == "POST" and path == SEARCH_PATH:
+            return "search", self._search
+        if method == "GET" and path == IDENTITY_PATHS[0]:
+            return "auth", self._current_user
+        if method == "GET" and path == IDENTITY_PATHS[1]:
+            return "auth", self._current_token
+        name = path[len("/v1/"):] if path.startswith("/v1/") else None
+        if method == "GET" and name in LISTS:
+            return "list", lambda outcome, spec, query, _headers, _body: self._list(outcome, spec, query, name)
+        return "other", self._not_found
+
+    @staticmethod
+    def _error(outcome, err, limit_headers):
+        outcome.status = err.status
+        outcome.headers = {"Content-Type": JSON_TYPE, **limit_headers}
+        outcome.body = err.body()
+        return outcome
+
+    @staticmethod
+    def _not_found(_outcome, _spec, _query, _headers, _body):
+        raise ApiError(404, "not_found", "Not Found")
+
+    def _count_search(self):
+        """Fire the configured mutations whose search count has been reached."""
+        with self._trigger_lock:
+            self._searches_served += 1
+            due = [t for t in self._triggers if t[0] <= self._searches_served]
+            self._triggers = [t for t in self._triggers if t[0] > self._searches_served]
+        for _, stream, count in due:
+            self._store.mutate(stream, count)
+
+    def _search(self, outcome, spec, query_string, headers, body):
+        document = _json_body(headers, body)
+        context = document.get("queryContext") if isinstance(document, dict) else None
+        outcome.context = context if isinstance(context, str) else None
+        query = search.parse(document, self._options.company_updated_at_supported)
+        authorize(spec, "search")
+        authorize(spec, query.prefix)
+        page, page_size, _ = page_params(query_string, search.MAX_PAGE_SIZE)
+        outcome.page, outcome.page_size = page, page_size
+        total, data = self._search_page(query, *search.page_window(page, page_size))
+        total_pages = math.ceil(total / page_size)
+
+        def at(number):
+            return link(SEARCH_PATH, [], number, page_size)
+        return {"meta": {"pageSize": page_size, "page": page, "total": total, "totalPages": total_pages,
+                         "aggregations": {}},
+                "data": data,
+                "links": {"self": at(page), "first": at(1), "prev": at(page - 1) if page > 1 else None,
+                          "next": at(page + 1) if page * page_size < total else None,
+                          "last": at(max(total_pages, 1))}}
+
+    def _search_page(self, query, first, last):
+        """(total matches, rendered records at result positions [first, last))."""
+        stream = query.stream
+        if stream is None:
+            return 0, []
+        with self._store.lock:
+            matches = search.select(query, self._store.search_entries(stream),
+                                    lambda id_: self._store.created(stream, id_), self._klass_of)
+            rows = search.ordered_slice(matches, first, last, query.descending, self._tie_rng)
+        # Rendered outside the lock: entries carry the indexed version, and seeds never change.
+        return len(matches), [render(self._store.dataset, stream, self._store.record(stream, id_), updated, rev)
+                              for updated, id_, rev in rows]
+
+    def _klass_of(self, id_):
+        return KLASSES[self._store.record("kobjects", id_).seed % len(KLASSES)]
+
+    def _list(self, outcome, spec, query_string, name):
+        authorize(spec, name)
+        outcome.context = name
+        listing = LISTS[name]
+        page, page_size, extra = page_params(query_string, listing.max_page_size)
+        outcome.page, outcome.page_size = page, page_size
+        start = (page - 1) * page_size
+        rows = self._store.page(listing.stream, start, start + page_size)
+        count = self._store.count(listing.stream)
+        path = f"/v1/{name}"
+
+        def at(number):
+            return link(path, extra, number, page_size)
+        meta = {"pageSize": page_size, "page": page}
+        links = {"self": at(page), "first": at(1), "prev": at(page - 1) if page > 1 else None,
+                 "next": at(page + 1) if start + page_size < count else None}
+        if listing.reports_total:
+            meta.update(total=count, totalPages=math.ceil(count / page_size))
+            links["last"] = at(max(1, meta["totalPages"]))
+        data = [render(self._store.dataset, listing.stream, record, updated, rev) for record, updated, rev in rows]
+        return {"meta": meta, "data": data, "links": links}
+
+    def _current_user(self, _outcome, _spec, _query, _headers, _body):
+        user = self._store.record("users", self._store.dataset.api_user_id)
+        return {"data": render(self._store.dataset, "users", user, user.updated, user.rev)}
+
+    def _current_token(self, _outcome, spec, _query, headers, _body):
+        token = headers.get("Authorization", "").partition(" ")[2]
+        roles = [] if "search" in spec.denied else ["org.permission.search.create"]
+        roles += [read_role(name) for name, singular in STREAM_TYPES.items()
+                  if not {name, singular} & spec.denied]
+        created = self._store.dataset.anchor_ms - 90 * 86_400_000
+        attributes = {"lastTokenChars": token[-4:], "name": "tap-kustomer export", "ipAddress": None,
+                      "userAgent": headers.get("User-Agent"), "roles": roles, "updatedAt": fmt_ms(created),
+                      "createdAt": fmt_ms(created), "lastAccessedAt": fmt_ms(now_ms())}
+        return {"data": {"type": "auth_token", "id": hashlib.sha256(token.encode()).hexdigest()[:24],
+                         "attributes": attributes}}

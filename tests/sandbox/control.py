@@ -1,0 +1,20 @@
+"""/_sim/* endpoints: ground truth, stats and mutations for a simulator running in another process.
+
+Not part of the modelled API: no auth, no budgets, no faults, not journaled.
+"""
+import json
+
+
+def handle_control(simulator, method, path, body):
+    """(status, JSON-able payload) for a control request."""
+    if method == "GET" and path == "/_sim/truth":
+        return 200, simulator.truth()
+    if method == "GET" and path == "/_sim/stats":
+        return 200, simulator.stats()
+    if method == "POST" and path == "/_sim/mutate":
+        try:
+            request = json.loads(body or b"{}")
+            return 200, {"ids": simulator.mutate(request["stream"], int(request["count"]))}
+        except (ValueError, KeyError, TypeError) as exc:
+            return 400, {"error": f"expected {{\"stream\": ..., \"count\": N}}: {exc}"}
+    return 404, {"error": f"no control endpoint {method} {path}"}

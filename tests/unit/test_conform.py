@@ -1,0 +1,66 @@
+"""Schema drift is moved aside under schema_drift, never dropped, and the record then fits its schema."""
+import copy
+
+import pytest
+from jsonschema import Draft4Validator, FormatChecker
+
+from tap_kustomer.conform import DRIFT_FIELD, Conformer, with_drift_field
+from tap_kustomer.discover import load_schema
+
+SCHEMA = with_drift_field({
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "count": {"type": ["null", "integer"]},
+        "score": {"type": ["null", "number"]},
+        "done": {"type": ["null", "boolean"]},
+        "tags": {"type": ["null", "array"], "items": {"type": "string"}},
+        "meta": {"type": ["null", "object"], "properties": {
+            "to": {"type": ["null", "array"], "items": {"type": "object"}},
+            "sent_at": {"type": ["null", "string"], "format": "date-time"},
+        }},
+        "custom": {"type": ["null", "object"], "additionalProperties": True},
+    },
+})
+
+
+@pytest.mark.parametrize("field,value,path", [
+    ("count", "12", "count"),
+    ("count", True, "count"),
+    ("count", 1.5, "count"),
+    ("score", "high", "score"),
+    ("done", 1, "done"),
+    ("tags", "a,b", "tags"),
+    ("tags", ["a", 2], "tags"),
+    ("meta", "plain", "meta"),
+    ("meta", {"to": "x@y.z"}, "meta.to"),
+    ("meta", {"sent_at": "yesterday"}, "meta.sent_at"),
+])
+def test_misfits_move_to_schema_drift(field, value, path):
+    record = {"id": "1", "updated_at": "2024-01-01T00:00:00.000Z", field: copy.deepcopy(value)}
+    moved = Conformer(SCHEMA)(record)
+    assert [entry[0] for entry in moved] == [path]
+    drifted = record[DRIFT_FIELD][path]
+    expected = value if path == field else value[path.split(".")[1]]
+    assert drifted == expected
+    Draft4Validator(SCHEMA, format_checker=FormatChecker()).validate(record)
+
+
+def test_fitting_records_are_untouched():
+    record = {"id": "1", "updated_at": "2024-01-01T00:00:00+02:00", "count": 3, "score": 2, "done": False,
+              "tags": ["a"], "meta": {"to": [{"email": "a@b.c"}], "sent_at": None}, "custom": {"anyKey": [1]}}
+    before = copy.deepcopy(record)
+    assert not Conformer(SCHEMA)(record)
+    assert record == before
+
+
+def test_every_stream_schema_compiles():
+    for stream in ("customers", "conversations", "messages", "users", "brands"):
+        Conformer(with_drift_field(load_schema(stream)))({"id": "x", "updated_at": "2024-01-01T00:00:00Z"})
+
+
+def test_null_objects_with_date_time_children_are_left_out():
+    record = {"id": "1", "updated_at": "2024-01-01T00:00:00Z", "meta": None, "count": None}
+    assert not Conformer(SCHEMA)(record)
+    assert "meta" not in record and record["count"] is None

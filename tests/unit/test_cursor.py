@@ -1,0 +1,178 @@
+"""The search walk against an in-memory search that behaves like Kustomer's, edge cases first."""
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tap_kustomer.cursor import SearchPage, SearchWalk, page_has_more
+from tap_kustomer.errors import WalkError
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def at(seconds):
+    return T0 + timedelta(seconds=seconds)
+
+
+class CapExceeded(Exception):
+    pass
+
+
+class FakeSearch:
+    """Sorted by updatedAt; tie order stable by id or reshuffled per request; page and result caps."""
+
+    def __init__(self, records, shuffle_seed=None, links=True, totals=True, cap=10_000):
+        self.records = dict(records)
+        self.rng = random.Random(shuffle_seed) if shuffle_seed is not None else None
+        self.links, self.totals, self.cap = links, totals, cap
+        self.requests = 0
+
+    def _matches(self, query, stamp):
+        lower_ok = stamp >= query.lower if query.lower_inclusive else stamp > query.lower
+        upper_ok = stamp <= query.upper if query.upper_inclusive else stamp < query.upper
+        return lower_ok and upper_ok
+
+    def __call__(self, query, page_size):
+        self.requests += 1
+        rows = [(stamp, record_id) for record_id, stamp in self.records.items() if self._matches(query, stamp)]
+        tiebreak = (lambda row: (row[0], self.rng.random())) if self.rng else (lambda row: row)
+        rows.sort(key=tiebreak)
+        start = (query.page - 1) * page_size
+        if start >= self.cap:
+            raise CapExceeded(query)
+        chunk = rows[start:start + page_size]
+        has_next = start + page_size < len(rows)
+        return SearchPage([row[1] for row in chunk], [row[0] for row in chunk],
+                          total=len(rows) if self.totals else None,
+                          has_next=has_next if self.links else None, page_size=page_size)
+
+
+def run_walk(search, lower, end, page_size, window_days=60, cap=10_000, on_request=None, max_requests=None):
+    walk = SearchWalk(lower, end, window_days, page_size, result_cap=cap)
+    emitted, checkpoints = [], [walk.checkpoint]
+    while (query := walk.next_query()) is not None:
+        if max_requests is not None and search.requests >= max_requests:
+            break
+        page = search(query, page_size)
+        emitted.extend(page.ids[index] for index in walk.accept(page))
+        checkpoints.append(walk.checkpoint)
+        # The bookmark promise: everything strictly before the checkpoint is out.
+        missing = [rid for rid, stamp in search.records.items()
+                   if lower <= stamp < walk.checkpoint and rid not in emitted]
+        assert not missing, (walk.checkpoint, missing[:5])
+        if on_request:
+            on_request(search)
+        assert search.requests < 5_000, "walk does not terminate"
+    assert checkpoints == sorted(checkpoints), "checkpoint moved backwards"
+    return emitted, walk
+
+
+def spread(count, step=1.0, start=0):
+    return {f"r{index:05d}": at(start + index * step) for index in range(count)}
+
+
+def test_page_has_more_prefers_links_then_total_then_full_page():
+    assert page_has_more(SearchPage(["a"], [T0], total=99, has_next=False), 1, 1) is False
+    assert page_has_more(SearchPage(["a"], [T0], total=3, has_next=None, page_size=1), 2, 1) is True
+    assert page_has_more(SearchPage(["a"], [T0], total=2, has_next=None, page_size=1), 2, 1) is False
+    assert page_has_more(SearchPage(["a", "b"], [T0, T0]), 1, 2) is True
+    assert page_has_more(SearchPage(["a"], [T0]), 1, 2) is False
+
+
+@pytest.mark.parametrize("links,totals", [(True, True), (False, True), (True, False), (False, False)])
+def test_plain_walk_emits_everything_once(links, totals):
+    records = spread(1_234)
+    search = FakeSearch(records, links=links, totals=totals)
+    emitted, walk = run_walk(search, at(0), at(10_000), page_size=100)
+    assert sorted(emitted) == sorted(records)
+    assert len(emitted) == len(set(emitted))
+    assert walk.checkpoint == at(10_000)
+    # keyset pages: 1,234 records need 13 pages; a missing `next` costs at most one probe.
+    assert search.requests <= 14
+
+
+def test_empty_range_and_empty_windows_terminate():
+    search = FakeSearch({})
+    emitted, walk = run_walk(search, at(0), at(86_400 * 700), page_size=500, window_days=60)
+    assert not emitted and walk.finished
+    # windows widen when sparse: 60, 120, 240, 480 days cover 700 days in 4 requests
+    assert search.requests == 4
+
+
+def test_records_outside_the_range_are_not_emitted():
+    records = {"before": at(-1), "first": at(0), "last": at(9), "end": at(10), "after": at(11)}
+    emitted, _ = run_walk(FakeSearch(records), at(0), at(10), page_size=2)
+    assert sorted(emitted) == ["first", "last"]
+
+
+@pytest.mark.parametrize("shuffle_seed", [None, 1, 2, 3])
+@pytest.mark.parametrize("tie", [500, 501, 1_200])
+def test_tie_longer_than_a_page(tie, shuffle_seed):
+    records = spread(300, start=-400)
+    records.update({f"t{index:05d}": at(0) for index in range(tie)})
+    records.update(spread(300, start=100))
+    records = {key: value for key, value in records.items() if value >= at(-400)}
+    search = FakeSearch(records, shuffle_seed=shuffle_seed)
+    emitted, _ = run_walk(search, at(-400), at(10_000), page_size=500)
+    assert sorted(emitted) == sorted(records)
+    assert len(emitted) == len(set(emitted))
+
+
+def test_tie_beyond_the_result_cap_fails_loudly_instead_of_looping():
+    records = {f"t{index}": at(0) for index in range(120)}
+    search = FakeSearch(records)
+    with pytest.raises(WalkError, match="share updatedAt"):
+        run_walk(search, at(0), at(10), page_size=10, cap=50)
+
+
+def test_tie_pages_never_request_past_the_cap():
+    records = {f"t{index:03d}": at(0) for index in range(50)}
+    records.update(spread(20, start=1))
+    search = FakeSearch(records, cap=50)
+    emitted, _ = run_walk(search, at(0), at(100), page_size=10, cap=50)
+    assert sorted(emitted) == sorted(records)
+
+
+def test_records_updated_mid_walk_do_not_shift_anything_out():
+    records = spread(2_000)
+    moved = set()
+
+    def update_some(search):
+        # A record updated during the sync leaves the range (its new updatedAt is after the signpost).
+        if search.requests % 2 == 0:
+            victim = sorted(search.records)[search.requests * 7 % len(search.records)]
+            search.records[victim] = at(1_000_000)
+            moved.add(victim)
+
+    search = FakeSearch(records)
+    emitted, _ = run_walk(search, at(0), at(100_000), page_size=100, on_request=update_some)
+    unmoved = set(records) - moved
+    assert unmoved <= set(emitted)
+    assert len(emitted) == len(set(emitted))
+
+
+def test_resume_from_any_checkpoint_loses_nothing():
+    records = spread(700, step=0.5)
+    records.update({f"t{index}": at(100) for index in range(40)})
+    for cut in range(1, 30):
+        first = FakeSearch(records)
+        emitted, walk = run_walk(first, at(0), at(1_000), page_size=25, max_requests=cut)
+        second = FakeSearch(records)
+        rest, _ = run_walk(second, walk.checkpoint, at(1_000), page_size=25)
+        assert set(emitted) | set(rest) == set(records)
+        repeated = set(emitted) & set(rest)
+        assert all(records[rid] == walk.checkpoint for rid in repeated), cut
+
+
+@settings(max_examples=150, deadline=None)
+@given(stamps=st.lists(st.integers(min_value=0, max_value=40), max_size=120),
+       page_size=st.integers(min_value=1, max_value=9), window_days=st.integers(min_value=1, max_value=90),
+       shuffle=st.one_of(st.none(), st.integers(0, 3)), links=st.booleans(), totals=st.booleans())
+def test_any_data_is_walked_exactly_once(stamps, page_size, window_days, shuffle, links, totals):
+    records = {f"r{index:04d}": at(stamp * 3_600 * 24) for index, stamp in enumerate(stamps)}
+    search = FakeSearch(records, shuffle_seed=shuffle, links=links, totals=totals or shuffle is not None)
+    emitted, _ = run_walk(search, at(0), at(41 * 3_600 * 24), page_size=page_size, window_days=window_days)
+    assert sorted(emitted) == sorted(records)
+    assert len(emitted) == len(set(emitted))

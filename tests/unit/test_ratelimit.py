@@ -1,0 +1,87 @@
+"""Pacing from headers and local caps, on a fake clock: exact waits, no real sleeping."""
+import pytest
+
+from tap_kustomer.ratelimit import Pacer, SlidingCap, seconds_until_reset
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+        self.wall_offset = 1_700_000_000.0
+        self.sleeps = []
+
+    def mono(self):
+        return self.now
+
+    def wall(self):
+        return self.now + self.wall_offset
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+def pacer(clock, **kwargs):
+    return Pacer(clock=clock.mono, wall=clock.wall, sleep=clock.sleep, **kwargs)
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("30", 30.0), ("0", 0.0), (str(1_700_000_000 + 45), 45.0), ("1699999990", 0.0),
+    ("99999", 120.0), ("soon", None), (None, None),
+])
+def test_reset_header_as_delta_or_epoch(value, expected):
+    assert seconds_until_reset(value, 1_700_000_000.0) == expected
+
+
+def test_waits_for_reset_when_remaining_hits_zero_epoch_style():
+    clock = FakeClock()
+    pace = pacer(clock)
+    pace.before("list")
+    pace.after("list", {"x-ratelimit-limit": "300", "x-ratelimit-remaining": "1",
+                        "x-ratelimit-reset": str(int(clock.wall()) + 20)})
+    pace.before("list")  # spends the last one
+    assert not clock.sleeps
+    pace.before("list")  # must wait for the window to reset
+    assert clock.sleeps == [20.25]
+
+
+def test_waits_for_reset_delta_style():
+    clock = FakeClock()
+    pace = pacer(clock)
+    pace.after("search", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "7"})
+    pace.before("search")
+    assert clock.sleeps == [7.25]
+
+
+def test_local_search_cap_spreads_a_burst():
+    clock = FakeClock()
+    pace = pacer(clock, search_per_minute=3)
+    for _ in range(4):
+        pace.before("search")
+    assert clock.sleeps == [60.0]
+
+
+def test_org_cap_applies_to_lists_too():
+    clock = FakeClock()
+    pace = pacer(clock, max_per_minute=2)
+    for _ in range(3):
+        pace.before("list")
+    assert clock.sleeps == [60.0]
+
+
+def test_429_prefers_retry_after_then_reset_then_fallback():
+    clock = FakeClock()
+    pace = pacer(clock)
+    assert pace.rate_limited("list", {"retry-after": "3", "x-ratelimit-reset": "50"}, 9) == 3.0
+    assert pace.rate_limited("list", {"x-ratelimit-reset": "50"}, 9) == 50.0
+    assert pace.rate_limited("list", {}, 9) == 9
+    pace.before("list")
+    assert clock.sleeps == [9.25]
+
+
+def test_sliding_cap_forgets_old_requests():
+    cap = SlidingCap(2, window=10)
+    cap.spend(0)
+    cap.spend(1)
+    assert cap.wait(5) == 5
+    assert cap.wait(10.5) == 0
