@@ -7,7 +7,10 @@ import sys
 
 import orjson
 
+from . import __version__
+from .about import render
 from .catalog import load_catalog_file
+from .check import preflight
 from .client import KustomerClient
 from .config import load_config_file
 from .discover import discover
@@ -43,6 +46,12 @@ def build_parser():
     parser.add_argument("-p", "--properties", help="deprecated name for --catalog")
     parser.add_argument("-s", "--state", help="state JSON file (the last STATE value of a previous run)")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("--about", action="store_true", help="print name, version, capabilities, settings")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="output format of --about")
+    parser.add_argument("--check", action="store_true",
+                        help="pre-flight: verify token, region and each selected stream's permission")
+    parser.add_argument("--version", action="version", version=f"tap-kustomer {__version__}")
     return parser
 
 
@@ -81,6 +90,9 @@ def configure_logging(quiet):
 
 
 def run(args, handler):
+    if args.about:
+        print(render(args.format))
+        return 0
     if not args.config:
         raise TapError("--config is required (see config.sample.json)")
     config = load_config_file(args.config)
@@ -89,6 +101,8 @@ def run(args, handler):
         sys.stdout.buffer.write(orjson.dumps(discover(), option=orjson.OPT_INDENT_2) + b"\n")
         return 0
     catalog_path = args.catalog or args.properties
+    if args.check:
+        return preflight(config, load_catalog_file(catalog_path) if catalog_path else None)
     if not catalog_path:
         raise TapError("nothing to do: pass --discover, or --catalog CATALOG to sync the selected streams")
     selections = load_catalog_file(catalog_path)

@@ -28,7 +28,8 @@ def normalise_state(data):
     """A clean copy: {"bookmarks": {stream: {"updated_at": ts}}, "currently_syncing": stream?}."""
     if not isinstance(data, dict):
         raise StateError("state must be a JSON object like state.sample.json")
-    bookmarks = data.get("bookmarks") or {}
+    bookmarks = data.get("bookmarks")
+    bookmarks = {} if bookmarks is None else bookmarks
     if not isinstance(bookmarks, dict):
         raise StateError("state: 'bookmarks' must be an object mapping stream names to bookmarks")
     clean = {"bookmarks": {}}
