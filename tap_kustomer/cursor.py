@@ -50,16 +50,23 @@ def page_has_more(page, page_number, requested_size):
 
 
 class TieWalk:
-    """Offset paging over one timestamp, repeated until every id the search counts has been seen."""
+    """Offset paging over one timestamp, repeated until every id the search counts has been confirmed.
+
+    `seen` holds the ids already emitted at this timestamp (never emitted twice). `confirmed` holds
+    the ids the search returned since the group last changed size: records leave a tie when they are
+    updated (and reappear later in the walk at their new timestamp), so only ids returned after the
+    last change prove that the ids still in the group have all been read.
+    """
 
     def __init__(self, moment, seen, page_size, result_cap):
         self.moment = moment
         self.seen = seen
         self.page_size = page_size
         self.last_page = max(result_cap // page_size, 1)
-        # The keyset request that led here was, in any stable tie order, this query's page 1.
-        self.page = 2
-        self.found_in_pass = 0
+        self.page = 1
+        self.confirmed = set()
+        self.total = None
+        self.grown_in_pass = 0
         self.idle_passes = 0
         self.done = False
 
@@ -67,32 +74,39 @@ class TieWalk:
         return SearchQuery(self.moment, True, self.moment, True, self.page)
 
     def accept(self, page):
-        fresh = []
-        for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
-            if stamp == self.moment and record_id not in self.seen:
-                self.seen.add(record_id)
-                fresh.append(index)
-        self.found_in_pass += len(fresh)
-        if page.total is not None and page.total > self.last_page * self.page_size:
-            raise WalkError(f"{page.total} records share updatedAt {self.moment.isoformat()}, more than "
+        if page.total is not None and page.total != self.total:
+            self.total = page.total
+            self.confirmed = set()
+        if self.total is not None and self.total > self.last_page * self.page_size:
+            raise WalkError(f"{self.total} records share updatedAt {self.moment.isoformat()}, more than "
                             f"one search can return ({self.last_page * self.page_size}); cannot read them "
                             f"all without loss")
+        fresh = []
+        before = len(self.confirmed)
+        for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
+            if stamp != self.moment:
+                continue
+            self.confirmed.add(record_id)
+            if record_id not in self.seen:
+                self.seen.add(record_id)
+                fresh.append(index)
+        self.grown_in_pass += len(self.confirmed) - before
         if page.ids and page_has_more(page, self.page, self.page_size) and self.page < self.last_page:
             self.page += 1
             return fresh
-        self._end_pass(page.total)
+        self._end_pass()
         return fresh
 
-    def _end_pass(self, total):
-        if total is None or len(self.seen) >= total:
+    def _end_pass(self):
+        if self.total is None or len(self.confirmed) >= self.total:
             self.done = True
             return
-        # Fewer distinct ids than the search counts: the tie order moved between pages. Walk again.
-        self.idle_passes = self.idle_passes + 1 if self.found_in_pass == 0 else 0
+        # Fewer ids confirmed than the search counts: the tie order moved between pages. Walk again.
+        self.idle_passes = self.idle_passes + 1 if self.grown_in_pass == 0 else 0
         if self.idle_passes >= MAX_IDLE_TIE_PASSES:
-            raise WalkError(f"search reports {total} records at updatedAt {self.moment.isoformat()} but "
-                            f"only {len(self.seen)} could be read after repeated passes")
-        self.found_in_pass = 0
+            raise WalkError(f"search reports {self.total} records at updatedAt {self.moment.isoformat()} "
+                            f"but only {len(self.confirmed)} could be read after repeated passes")
+        self.grown_in_pass = 0
         self.page = 1
 
 

@@ -176,3 +176,20 @@ def test_any_data_is_walked_exactly_once(stamps, page_size, window_days, shuffle
     emitted, _ = run_walk(search, at(0), at(41 * 3_600 * 24), page_size=page_size, window_days=window_days)
     assert sorted(emitted) == sorted(records)
     assert len(emitted) == len(set(emitted))
+
+
+@pytest.mark.parametrize("shuffle_seed", [None, 4, 5])
+def test_tie_members_updated_mid_walk_do_not_hide_the_rest(shuffle_seed):
+    # Records leave a tie when updated (to a later time inside the range): the group shrinks while
+    # it is being paged, so a count of ids seen so far must not be mistaken for completeness.
+    records = {f"t{index:03d}": at(10) for index in range(60)}
+    records.update(spread(30, start=20))
+
+    def update_a_tie_member(search):
+        members = sorted(rid for rid, stamp in search.records.items() if stamp == at(10))
+        if members and search.requests % 2 == 1:
+            search.records[members[search.requests % len(members)]] = at(500 + search.requests)
+
+    search = FakeSearch(records, shuffle_seed=shuffle_seed)
+    emitted, _ = run_walk(search, at(0), at(1_000), page_size=10, on_request=update_a_tie_member)
+    assert set(emitted) == set(search.records)
