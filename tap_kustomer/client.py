@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import backoff
 import orjson
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from . import __version__
 from .errors import AccessDenied, ApiUnavailable, AuthError, BadRequest, TapError
@@ -42,6 +43,15 @@ class RequestStats:
 
 class Retry(Exception):
     """Internal: this attempt failed in a way another attempt may fix."""
+
+
+class Unreachable(Retry):
+    """Internal: no connection could be opened at all (refused, or the name does not resolve)."""
+
+
+def _never_connected(exc):
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 def error_text(response):
@@ -131,9 +141,9 @@ class KustomerClient:
                     self.stats.retries += 1
                     continue
                 attempt += 1
-                limit = MAX_ATTEMPTS if self.contacted else FIRST_CONTACT_ATTEMPTS
-                if attempt >= limit:
-                    if not self.contacted:
+                unreachable = isinstance(failure, Unreachable) and not self.contacted
+                if attempt >= (FIRST_CONTACT_ATTEMPTS if unreachable else MAX_ATTEMPTS):
+                    if unreachable:
                         raise ApiUnavailable(f"cannot reach {self.base_url} ({last}); check base_url or "
                                              f"region and the network") from None
                     raise ApiUnavailable(f"{method} {path} failed {attempt} times; last error: {last}") from None
@@ -149,7 +159,9 @@ class KustomerClient:
         except requests.Timeout:
             raise Retry(f"no answer within {self.timeout[1]:g} s") from None
         except TRANSPORT_ERRORS as exc:
-            raise Retry(f"connection failed ({type(exc).__name__})") from None
+            if _never_connected(exc):
+                raise Unreachable(f"connection failed ({type(exc).__name__})") from None
+            raise Retry(f"connection dropped ({type(exc).__name__})") from None
         self.contacted = True
         self.pacer.after(kind, response.headers)
         status = response.status_code
