@@ -92,16 +92,17 @@ def runs_until_complete(tmp_path, sim, catalog_doc, lag_seconds, min_seconds=0.0
 def test_index_lag_is_covered_by_the_bookmark_margin(tmp_path, start_sim, catalog):
     # Updates made just before the sync stay invisible to search for a few seconds. A bookmark at the
     # sync start would step over them for good; the lag margin keeps them in the next run's range.
-    sim = start_sim(SimOptions(index_lag_seconds=3))
+    sim = start_sim(SimOptions(index_lag_seconds=8, tie_order="id"))
     sim.mutate("customers", 15)
     assert runs_until_complete(tmp_path, sim, catalog(["customers"]), lag_seconds=120, min_seconds=30)
 
 
 def test_without_the_margin_the_same_lag_loses_updates(tmp_path, start_sim, catalog):
-    """The control for the test above: without the margin, runs long after the lag still miss them."""
-    sim = start_sim(SimOptions(index_lag_seconds=3))
+    """The control for the test above: without the margin, runs long after the lag still miss them.
+    (The first run reads the customers in about a second, well inside the 8 s lag.)"""
+    sim = start_sim(SimOptions(index_lag_seconds=8, tie_order="id"))
     sim.mutate("customers", 15)
-    assert not runs_until_complete(tmp_path, sim, catalog(["customers"]), lag_seconds=0, min_seconds=6)
+    assert not runs_until_complete(tmp_path, sim, catalog(["customers"]), lag_seconds=0, min_seconds=10)
 
 
 def test_search_streams_only_under_faults_keep_state_valid(tmp_path, start_sim, catalog):
