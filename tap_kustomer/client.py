@@ -45,6 +45,14 @@ class Retry(Exception):
     """Internal: this attempt failed in a way another attempt may fix."""
 
 
+class RateLimited(Retry):
+    """Internal: a 429; the pacer already knows how long the budget needs."""
+
+    def __init__(self, wait):
+        super().__init__("HTTP 429")
+        self.wait = wait
+
+
 class Unreachable(Retry):
     """Internal: no connection could be opened at all (refused, or the name does not resolve)."""
 
@@ -117,7 +125,7 @@ class KustomerClient:
 
     def request(self, method, path, kind, params=None, body=None):
         """Send until we hold a JSON object, or raise a TapError that says why not."""
-        waits = backoff.expo(base=1, factor=2, max_value=MAX_BACKOFF)
+        waits = backoff.expo(base=2, factor=1, max_value=MAX_BACKOFF)
         next(waits)  # the generator's first value is a placeholder
         attempt, rate_waited, last = 0, 0.0, ""
         data = orjson.dumps(body) if body is not None else None
@@ -128,18 +136,17 @@ class KustomerClient:
             self.stats.by_kind[kind] += 1
             try:
                 return self._attempt(method, path, kind, params, data, headers)
+            except RateLimited as failure:
+                self.stats.rate_limited += 1
+                rate_waited += failure.wait
+                if rate_waited > MAX_RATE_LIMIT_WAIT:
+                    raise ApiUnavailable(f"{method} {path}: still rate limited (HTTP 429) after waiting "
+                                         f"{rate_waited:.0f} s; the org's request budget is exhausted "
+                                         f"by other clients, or lower max_requests_per_minute") from None
+                LOGGER.info("%s %s: rate limited (HTTP 429), waiting %.1f s", method, path, failure.wait)
+                self.stats.retries += 1
             except Retry as failure:
                 last = str(failure)
-                if last.startswith("HTTP 429"):
-                    self.stats.rate_limited += 1
-                    rate_waited += float(failure.args[1])
-                    if rate_waited > MAX_RATE_LIMIT_WAIT:
-                        raise ApiUnavailable(f"{method} {path}: still rate limited (HTTP 429) after waiting "
-                                             f"{rate_waited:.0f} s; the org's request budget is exhausted "
-                                             f"by other clients, or lower max_requests_per_minute") from None
-                    LOGGER.info("%s %s: rate limited, waiting %.1f s", method, path, failure.args[1])
-                    self.stats.retries += 1
-                    continue
                 attempt += 1
                 unreachable = isinstance(failure, Unreachable) and not self.contacted
                 if attempt >= (FIRST_CONTACT_ATTEMPTS if unreachable else MAX_ATTEMPTS):
@@ -175,7 +182,7 @@ class KustomerClient:
             return payload
         if status == 429:
             fallback = min(MAX_BACKOFF, 2.0 ** min(self.stats.rate_limited, 6))
-            raise Retry("HTTP 429", self.pacer.rate_limited(kind, response.headers, fallback))
+            raise RateLimited(self.pacer.rate_limited(kind, response.headers, fallback))
         if status >= 500:
             raise Retry(f"HTTP {status}: {error_text(response)}")
         raise self._client_error(method, path, response)

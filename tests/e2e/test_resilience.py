@@ -1,4 +1,5 @@
 """Faults, budgets and lag through the real CLI: zero records lost, and never the token in the output."""
+import contextlib
 import subprocess
 import time
 
@@ -56,17 +57,18 @@ def test_two_taps_sharing_one_budget_both_finish_complete(tmp_path, start_sim, c
     # Other integrations spend the same org budget: 429s are expected here, and must cost nothing.
     sim = start_sim(SimOptions(rate_window_seconds=2, search_limit=6, org_limit=8, retry_after=True))
     streams = ["notes", "tags", "shortcuts"]
-    runs = []
-    procs = []
-    for index in range(2):
-        workdir = tmp_path / f"tap{index}"
-        workdir.mkdir()
-        args = [TAP, "--config", write_json(workdir / "config.json", make_config(sim, page_size_limit=50)),
-                "--catalog", write_json(workdir / "catalog.json", catalog(streams))]
-        procs.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for proc in procs:
-        stdout, stderr = proc.communicate(timeout=600)
-        runs.append(TapRun(proc.returncode, stdout, stderr, parse_messages(stdout)))
+    runs, procs = [], []
+    with contextlib.ExitStack() as stack:
+        for index in range(2):
+            workdir = tmp_path / f"tap{index}"
+            workdir.mkdir()
+            args = [TAP, "--config", write_json(workdir / "config.json", make_config(sim, page_size_limit=50)),
+                    "--catalog", write_json(workdir / "catalog.json", catalog(streams))]
+            procs.append(stack.enter_context(subprocess.Popen(args, stdout=subprocess.PIPE,
+                                                              stderr=subprocess.PIPE, text=True)))
+        for proc in procs:
+            stdout, stderr = proc.communicate(timeout=600)
+            runs.append(TapRun(proc.returncode, stdout, stderr, parse_messages(stdout)))
     for run in runs:
         assert_clean_success(run, sim)
         assert_complete(sim.truth(), run.records, streams)
