@@ -36,8 +36,8 @@ def good_config(**overrides):
     return config
 
 
-@pytest.fixture
-def paths(tmp_path, catalog):
+@pytest.fixture(name="paths")
+def fixture_paths(tmp_path, catalog):
     def build(config=None, catalog_doc=None, state=None, raw_config=None, raw_catalog=None, raw_state=None):
         config_path = tmp_path / "config.json"
         if raw_config is not None:

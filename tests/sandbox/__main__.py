@@ -2,7 +2,6 @@
 import argparse
 import signal
 import sys
-import threading
 
 from .data import PROFILES, Dataset
 from .faults import KINDS
@@ -52,12 +51,13 @@ def main(argv=None):
         retry_after=args.retry_after, tie_order=args.tie_order,
         company_updated_at_supported=not args.no_company_updated_at, index_lag_seconds=args.index_lag,
         mutations=tuple(args.mutate))
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    # Blocked before any thread starts, so every thread inherits the mask and only sigwait() below sees
+    # them: a handler could otherwise run on a server thread and leave the main thread waiting forever.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     with Simulator(Dataset.profile(args.profile, args.seed), options, args.host, args.port) as sim:
         print(f"READY {sim.url} {sim.token}", flush=True)
-        stop.wait()
+        signal.sigwait(stop_signals)
     return 0
 
 

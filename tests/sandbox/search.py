@@ -4,7 +4,7 @@ criteria grammar, and evaluation against a context's sorted index.
 Supported attributes per context: `<ctx>_updated_at` / `<ctx>_created_at` (datetime operators
 equals/gte/gt/lte/lt/in) and `<ctx>_id` (equals/in). Anything else is a 400, as the real API answers
 for attributes it does not know. Sorting is by `<ctx>_updated_at` only; like the real API, only the
-first sort key has an effect.
+first sort key has an effect. Without `sort`, results come newest first.
 """
 import json
 import operator
@@ -27,8 +27,6 @@ MAX_PAGE_SIZE = 500
 MAX_PAGES = 100
 MAX_RESULTS = 10_000
 _NEVER = 1 << 62
-
-
 _OPS = {"equals": operator.eq, "in": lambda actual, values: actual in values, "gte": operator.ge,
         "gt": operator.gt, "lte": operator.le, "lt": operator.lt}
 _SLOTS = {"updated": 0, "created": 1, "id": 2}
@@ -89,9 +87,12 @@ def parse(body, company_updated_at_supported=True):
                     for i, item in enumerate(_as_list(body.get("or")))]
     query.none_of = [list(_item_criteria(item, f"/not/{i}", attributes, tz))
                      for i, item in enumerate(_as_list(body.get("not")))]
-    sort = _as_list(body.get("sort"))
+    sort = [_sort_key(item, i, attributes) for i, item in enumerate(_as_list(body.get("sort")))]
     if sort:
-        query.descending = _sort_direction(sort[0], f"{prefix}_updated_at", attributes)
+        if sort[0][0] != f"{prefix}_updated_at":
+            raise bad_request(f"Sorting by '{sort[0][0]}' is not supported", "/sort/0")
+        # Later keys are validated but, as in the real API, have no effect.
+        query.descending = sort[0][1] == "desc"
     return query
 
 
@@ -187,15 +188,15 @@ def _narrow(query, criterion):
         query.high = min(query.high, value)
 
 
-def _sort_direction(item, sortable, attributes):
-    attribute, direction = next(iter(item.items())) if item else (None, None)
+def _sort_key(item, index, attributes):
+    if len(item) != 1:
+        raise bad_request("sort items should have exactly one property", f"/sort/{index}")
+    attribute, direction = next(iter(item.items()))
     if attribute not in attributes:
-        raise bad_request(f"Unknown sort attribute '{attribute}'", "/sort/0")
-    if attribute != sortable:
-        raise bad_request(f"Sorting by '{attribute}' is not supported", "/sort/0")
+        raise bad_request(f"Unknown sort attribute '{attribute}'", f"/sort/{index}")
     if direction not in ("asc", "desc"):
-        raise bad_request("sort direction should be 'asc' or 'desc'", f"/sort/0/{attribute}")
-    return direction == "desc"
+        raise bad_request("sort direction should be 'asc' or 'desc'", f"/sort/{index}/{attribute}")
+    return attribute, direction
 
 
 def select(query, entries, created_of, klass_of):

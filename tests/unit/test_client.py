@@ -9,8 +9,8 @@ from tap_kustomer.errors import AccessDenied, ApiUnavailable, AuthError, BadRequ
 from tests.sandbox import Dataset, SimOptions, Simulator, TokenSpec, make_token
 
 
-@pytest.fixture(scope="module")
-def dataset():
+@pytest.fixture(scope="module", name="dataset")
+def fixture_dataset():
     return Dataset.profile("small", seed=3)
 
 
