@@ -28,6 +28,8 @@ setup(
             "pylint==4.1.4",
             "hypothesis==6.170.15",
             "singer-tools==0.4.1",
+            # Reads meltano.yml in tests; singer-python pins nothing that conflicts with it.
+            "PyYAML==6.0.3",
         ],
     },
     entry_points={"console_scripts": ["tap-kustomer=tap_kustomer.cli:main"]},

@@ -38,10 +38,12 @@ SETTINGS = (
     Setting("start_date", "date_iso8601", "Where a stream has no bookmark, sync starts here "
             "(RFC 3339 date-time or YYYY-MM-DD).", required=True),
     Setting("base_url", "string", "API host; the tap appends /v1/... EU orgs use "
-            "https://api.prod2.kustomerapp.com; an org host https://<org>.api.kustomerapp.com also works.",
+            "https://api.prod2.kustomerapp.com; an org host https://ORG.api.kustomerapp.com also works. "
+            "Must be https:// (plain http:// only for 127.0.0.1 or localhost).",
             default=DEFAULT_BASE_URL),
     Setting("region", "string", "Shortcut for base_url: us, eu or in (ignored when base_url is set)."),
-    Setting("user_agent", "string", "Sent as the User-Agent header (include a contact email)."),
+    Setting("user_agent", "string", "Sent as the User-Agent header (include a contact email); "
+            "without it the tap sends tap-kustomer/VERSION."),
     Setting("date_window_size", "integer", "Days one search query covers at first; quiet spans widen it.",
             default=60, minimum=1, maximum=3650),
     Setting("page_size_limit", "integer", "Records per page, clamped to each endpoint's maximum "
