@@ -4,7 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit e2e bench clean
+.PHONY: demo test lint unit e2e bench clean ecosystem
+
+# Meltano and the real targets each pin their own singer-python/jsonschema, which clash with the tap's,
+# so each lives in a venv of its own under .venvs/. The stamp names the pinned version: bumping a pin
+# reinstalls that venv and no other.
+VENVS := .venvs
+MELTANO_VERSION := 4.4.1
+TARGET_JSONL_VERSION := 0.1.4
+TARGET_STITCH_VERSION := 4.0.3
+ECOSYSTEM := $(VENVS)/meltano/.installed-$(MELTANO_VERSION) \
+	$(VENVS)/target-jsonl/.installed-$(TARGET_JSONL_VERSION) \
+	$(VENVS)/target-stitch/.installed-$(TARGET_STITCH_VERSION)
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +28,52 @@ demo: $(STAMP)
 	$(BIN)/python -m tests.demo
 
 lint: $(STAMP)
-	$(BIN)/pylint --rcfile=.pylintrc tap_kustomer tests
+	$(BIN)/pylint --rcfile=.pylintrc tap_kustomer tests bench
 
-test: lint
+test: lint $(ECOSYSTEM)
 	$(BIN)/python -m pytest -q tests
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# $(1) venv name, $(2) pip requirement, $(3) stamp. -qq: pip's warnings about this machine's index
+# config would otherwise fill the log on every fresh clone; errors still show, and `pip check` must pass.
+define ecosystem_venv
+	@echo "building $(VENVS)/$(1) with $(2) (once per clone)"
+	@$(PYTHON) -m venv $(VENVS)/$(1)
+	@$(VENVS)/$(1)/bin/pip install -qq --upgrade pip
+	@$(VENVS)/$(1)/bin/pip install -qq '$(2)'
+	@$(VENVS)/$(1)/bin/pip check > $(VENVS)/$(1)/pip-check.log || { cat $(VENVS)/$(1)/pip-check.log; exit 1; }
+	@rm -f $(VENVS)/$(1)/.installed-*
+	@touch $(3)
+endef
+
+$(VENVS)/meltano/.installed-$(MELTANO_VERSION):
+	$(call ecosystem_venv,meltano,meltano==$(MELTANO_VERSION),$@)
+
+$(VENVS)/target-jsonl/.installed-$(TARGET_JSONL_VERSION):
+	$(call ecosystem_venv,target-jsonl,target-jsonl==$(TARGET_JSONL_VERSION),$@)
+
+$(VENVS)/target-stitch/.installed-$(TARGET_STITCH_VERSION):
+	$(call ecosystem_venv,target-stitch,target-stitch==$(TARGET_STITCH_VERSION),$@)
+
+ecosystem: $(ECOSYSTEM)
+
 clean:
 	rm -rf $(VENV) .venvs demo-output bench/work *.egg-info
+
+# The published tap-kustomer 1.1.0, which `make bench` runs beside ours; its old pins stay out of .venv.
+PEER_VENV := .venvs/peer
+PEER_STAMP := $(PEER_VENV)/.installed
+
+.PHONY: peer-venv
+peer-venv: $(PEER_STAMP)
+
+$(PEER_STAMP):
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/pip install --quiet tap-kustomer==1.1.0
+	$(PEER_VENV)/bin/pip check
+	touch $(PEER_STAMP)
+
+bench: peer-venv

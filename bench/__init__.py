@@ -1,0 +1,1 @@
+"""Benchmark of tap-kustomer against issue 5's performance targets: `make bench`."""
