@@ -11,6 +11,9 @@ DRIFT_SCHEMA = {"type": ["null", "object"], "additionalProperties": True,
                 "description": "Values that did not fit this schema, by dotted path, kept as sent"}
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z")
 
+# orjson builds exact types, so `type(value) in accepted` is both the fastest test and the correct one:
+# it also keeps bool out of integer and number, which isinstance would let in.
+# pylint: disable=unidiomatic-typecheck
 _PYTHON_TYPES = {
     "string": (str,),
     "integer": (int,),
@@ -22,20 +25,16 @@ _PYTHON_TYPES = {
 }
 
 
-def _fits_types(value, types):
-    if isinstance(value, bool) and "boolean" not in types:
-        return False  # bool is an int to Python, never to JSON Schema
-    return any(isinstance(value, _PYTHON_TYPES[name]) for name in types if name in _PYTHON_TYPES)
-
-
 class Node:
     """A compiled schema node: can it hold this value, and which children must be checked?"""
 
-    __slots__ = ("types", "date_time", "properties", "items", "null_unsafe")
+    __slots__ = ("type_names", "accepted", "date_time", "properties", "items", "null_unsafe", "item_objects")
 
     def __init__(self, schema):
         kind = schema.get("type")
-        self.types = None if kind is None else ((kind,) if isinstance(kind, str) else tuple(kind))
+        self.type_names = None if kind is None else ((kind,) if isinstance(kind, str) else tuple(kind))
+        self.accepted = None if kind is None else frozenset(
+            python for name in self.type_names for python in _PYTHON_TYPES.get(name, ()))
         self.date_time = schema.get("format") == "date-time"
         props = schema.get("properties") or {}
         self.properties = {name: Node(sub) for name, sub in props.items() if isinstance(sub, dict)} or None
@@ -44,14 +43,16 @@ class Node:
         # singer-check-tap 0.4.1 crashes on a null object whose properties include a date-time;
         # an absent key means the same to every target, so such nulls are left out instead.
         self.null_unsafe = any(child.date_time for child in (self.properties or {}).values())
+        # Items that are objects are checked whole by problem(); visiting them only drops unsafe nulls.
+        self.item_objects = self.items is not None and self.items.properties is not None
 
     def problem(self, value):
         """Why this value does not fit here (ignoring children), or None."""
-        if self.types is not None and not _fits_types(value, self.types):
-            return f"expected {'/'.join(self.types)}, got {type(value).__name__}"
-        if self.date_time and isinstance(value, str) and not RFC3339.match(value):
+        if self.accepted is not None and type(value) not in self.accepted:
+            return f"expected {'/'.join(self.type_names)}, got {type(value).__name__}"
+        if self.date_time and type(value) is str and not RFC3339.match(value):
             return f"not an RFC 3339 date-time: {value[:40]!r}"
-        if self.items is not None and isinstance(value, list):
+        if self.items is not None and type(value) is list:
             for item in value:
                 reason = self.items.problem(item) or self.items.nested_problem(item)
                 if reason:
@@ -59,48 +60,162 @@ class Node:
         return None
 
     def nested_problem(self, value):
-        if self.properties is None or not isinstance(value, dict):
+        if self.properties is None or type(value) is not dict:
             return None
-        for name, child in self.properties.items():
-            if name in value:
-                reason = child.problem(value[name]) or child.nested_problem(value[name])
+        for name, item in value.items():
+            child = self.properties.get(name)
+            if child is not None:
+                reason = child.problem(item) or child.nested_problem(item)
                 if reason:
                     return f"{name}: {reason}"
         return None
 
 
 class Conformer:
+    """Checks records against one schema with code generated from it once per stream.
+
+    A sync checks every field of every record, so the check is compiled: one straight-line function per
+    schema with each property's test spelled out, no per-field calls and no loop over the schema. Only a
+    value that fails falls back to Node.problem(), which says why.
+    """
+
     def __init__(self, schema):
         self.root = Node(schema)
+        self._check = _compile(self.root, "") if self.root.properties else (lambda record: None)
 
     def __call__(self, record):
         """Fix the record in place; return [(dotted field, reason)] for what was moved aside."""
-        moved = []
-        self._visit(record, self.root, "", record, moved)
-        return moved
+        moved = self._check(record)
+        if not moved:
+            return []
+        drift = record.setdefault(DRIFT_FIELD, {})
+        for path, _, value in moved:
+            drift[path] = value
+        return [(path, reason) for path, reason, _ in moved]
 
-    def _visit(self, container, node, prefix, record, moved):
+
+def _drift(moved, container, name, path, node):
+    reason = node.problem(container[name])
+    return (moved or []) + [(path, reason, container.pop(name))]
+
+
+def _merge(moved, more):
+    return (moved or []) + more if more else moved
+
+
+class _Source:
+    """The text of one generated check function, and the objects it refers to by name."""
+
+    def __init__(self):
+        self.lines = []
+        self.names = {"_drift": _drift, "_merge": _merge, "MATCH": RFC3339.match, "MISSING": object()}
+        self.variables = 0
+
+    def emit(self, depth, text):
+        self.lines.append("    " * depth + text)
+
+    def constant(self, value):
+        name = f"k{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def variable(self):
+        self.variables += 1
+        return f"v{self.variables}"
+
+
+def _compile(node, prefix):
+    """check(record): moves misfits aside, drops unsafe nulls, returns [(path, reason, value)] or None."""
+    source = _Source()
+    source.emit(0, "def check(v0):")
+    source.emit(1, "moved = None")
+    _object_body(source, node, "v0", prefix, 1)
+    source.emit(1, "return moved")
+    return _build(source, f"<conform {prefix or 'record'}>", "check")
+
+
+def _compile_fits(node):
+    """fits(value): True when Node.problem() would find nothing, for arrays, which move aside whole."""
+    source = _Source()
+    source.emit(0, "def fits(v0):")
+    _fits_body(source, node, "v0", 1)
+    source.emit(1, "return True")
+    return _build(source, "<conform array>", "fits")
+
+
+def _build(source, filename, name):
+    # Property names reach the text only through repr(), so any name in any catalog stays a string literal.
+    exec(compile("\n".join(source.lines), filename, "exec"), source.names)  # pylint: disable=exec-used
+    return source.names[name]
+
+
+def _fits_body(source, node, value, depth):
+    if node.accepted is not None:
+        source.emit(depth, f"if type({value}) not in {source.constant(node.accepted)}: return False")
+    if node.date_time:
+        source.emit(depth, f"if type({value}) is str and MATCH({value}) is None: return False")
+    if node.items is not None:
+        item = source.variable()
+        source.emit(depth, f"if type({value}) is list:")
+        source.emit(depth + 1, f"for {item} in {value}:")
+        _fits_body(source, node.items, item, depth + 2)
+        source.emit(depth + 2, "pass")
+    if node.properties is not None:
+        source.emit(depth, f"if type({value}) is dict:")
+        source.emit(depth + 1, "pass")
         for name, child in node.properties.items():
-            if name not in container:
-                continue
-            value = container[name]
-            if value is None:
-                if child.null_unsafe:
-                    del container[name]
-                continue
-            reason = child.problem(value)
-            if reason is None:
-                if child.properties is not None and isinstance(value, dict):
-                    self._visit(value, child, f"{prefix}{name}.", record, moved)
-                elif child.items is not None and child.items.properties is not None and isinstance(value, list):
-                    for item in value:
-                        if isinstance(item, dict):
-                            self._visit(item, child.items, f"{prefix}{name}[].", record, moved)
-                continue
-            path = prefix + name
-            record.setdefault(DRIFT_FIELD, {})[path] = value
-            del container[name]
-            moved.append((path, reason))
+            inner = source.variable()
+            source.emit(depth + 1, f"{inner} = {value}.get({name!r}, MISSING)")
+            source.emit(depth + 1, f"if {inner} is not MISSING:")
+            _fits_body(source, child, inner, depth + 2)
+            source.emit(depth + 2, "pass")
+
+
+def _object_body(source, node, container, prefix, depth):
+    for name, child in node.properties.items():
+        value, key, path = source.variable(), repr(name), prefix + name
+        failed = []
+        if child.items is not None:
+            failed.append(f"not {source.constant(_compile_fits(child))}({value})")
+        else:
+            if child.accepted is not None:
+                failed.append(f"type({value}) not in {source.constant(child.accepted)}")
+            if child.date_time:
+                failed.append(f"(type({value}) is str and MATCH({value}) is None)")
+        nested = child.properties is not None
+        item_visit = child.item_objects and _drops_nulls(child.items)
+        if not (failed or nested or item_visit or child.null_unsafe):
+            continue
+        source.emit(depth, f"{value} = {container}.get({key})")
+        source.emit(depth, f"if {value} is not None:")
+        branch = "if"
+        if failed:
+            source.emit(depth + 1, f"if {' or '.join(failed)}:")
+            source.emit(depth + 2, f"moved = _drift(moved, {container}, {key}, {path!r}, {source.constant(child)})")
+            branch = "elif"
+        if nested:
+            source.emit(depth + 1, f"{branch} type({value}) is dict:")
+            _object_body(source, child, value, path + ".", depth + 2)
+            branch = "elif"
+        if item_visit:
+            check = source.constant(_compile(child.items, path + "[]."))
+            source.emit(depth + 1, f"{branch} type({value}) is list:")
+            source.emit(depth + 2, f"for item in {value}:")
+            source.emit(depth + 3, f"if type(item) is dict: moved = _merge(moved, {check}(item))")
+            branch = "elif"
+        if branch == "if":
+            source.emit(depth + 1, "pass")
+        if child.null_unsafe:
+            source.emit(depth, f"elif {key} in {container}:")
+            source.emit(depth + 1, f"del {container}[{key}]")
+
+
+def _drops_nulls(node):
+    """Does this object node, or any object below it, delete unsafe nulls?"""
+    if node.properties is None:
+        return False
+    return node.null_unsafe or any(_drops_nulls(child) or (child.item_objects and _drops_nulls(child.items))
+                                   for child in node.properties.values())
 
 
 def with_drift_field(schema):

@@ -5,6 +5,22 @@ import orjson
 
 LOGGER = logging.getLogger("tap_kustomer")
 COLUMNS = ("stream", "records", "requests", "retries", "429s", "seconds", "bookmark")
+DRIFT_SHOWN = 50
+
+
+class DriftLog:
+    """Schema drift seen in the run: every case counted, the first few kept to name in the summary.
+
+    Kept bounded on purpose: an org whose every record drifts must not grow the tap's memory."""
+
+    def __init__(self):
+        self.shown = []
+        self.count = 0
+
+    def add(self, stream, record_id, field, reason):
+        self.count += 1
+        if len(self.shown) < DRIFT_SHOWN:
+            self.shown.append((stream, record_id, field, reason))
 
 
 def summary_rows(summaries):
@@ -27,9 +43,9 @@ def log_summary(summaries, drift, slept):
                                       for index, (cell, width) in enumerate(zip(row, widths))))
     if slept:
         LOGGER.info("  paced by the rate budgets for %.1f s", slept)
-    for stream, record_id, field, reason in drift[:50]:
+    for stream, record_id, field, reason in drift.shown:
         LOGGER.warning("schema drift: stream %s, id %s, field %s: %s", stream, record_id, field, reason)
-    if len(drift) > 50:
-        LOGGER.warning("schema drift: %d more not shown", len(drift) - 50)
-    metrics = {"type": "summary", "streams": [dict(zip(COLUMNS, row)) for row in rows], "drift": len(drift)}
+    if drift.count > len(drift.shown):
+        LOGGER.warning("schema drift: %d more not shown", drift.count - len(drift.shown))
+    metrics = {"type": "summary", "streams": [dict(zip(COLUMNS, row)) for row in rows], "drift": drift.count}
     LOGGER.info("METRIC: %s", orjson.dumps(metrics).decode())

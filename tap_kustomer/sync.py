@@ -13,6 +13,7 @@ from .output import record_prefix
 from .progress import Progress
 from .state import get_bookmark, set_bookmark, set_currently_syncing
 from .streams import KEY_PROPERTIES, LIST_FALLBACK_PAGE_MAX, REPLICATION_KEY
+from .summary import DriftLog
 from .timeutil import utc_now
 from .transform import transform_record
 
@@ -40,7 +41,7 @@ class Sync:
         self.stop_requested = stop_requested
         self.clock = clock
         self.summaries = []
-        self.drift = []
+        self.drift = DriftLog()
 
     def run(self):
         for selection in resume_order(self.selections, self.state.get("currently_syncing")):
@@ -101,7 +102,7 @@ class StreamRun:
     def emit(self, resource):
         record = transform_record(resource)
         for field, reason in self.conform(record):
-            self.sync.drift.append((self.stream.name, record.get("id"), field, reason))
+            self.sync.drift.add(self.stream.name, record.get("id"), field, reason)
         if self.fields is not None:
             record = {key: value for key, value in record.items() if key in self.fields}
         self.sync.writer.record(self.prefix, record)
@@ -133,7 +134,7 @@ class StreamRun:
             self.listing(self.stream.path, LIST_FALLBACK_PAGE_MAX)
             return
         for record_id, reason in pages.skipped:
-            self.sync.drift.append((self.stream.name, record_id, REPLICATION_KEY, reason))
+            self.sync.drift.add(self.stream.name, record_id, REPLICATION_KEY, reason)
         self.save(self.end)
 
     def listing(self, path, page_max):
@@ -145,8 +146,8 @@ class StreamRun:
                 try:
                     stamp = updated_at(resource)
                 except (ValueError, TypeError, AttributeError):
-                    self.sync.drift.append((self.stream.name, resource.get("id"), REPLICATION_KEY,
-                                            "no readable updatedAt"))
+                    self.sync.drift.add(self.stream.name, resource.get("id"), REPLICATION_KEY,
+                                        "no readable updatedAt")
                     continue
                 if stamp < self.start or (self.config.end_date and stamp >= self.config.end_date):
                     continue

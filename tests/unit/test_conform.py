@@ -6,6 +6,7 @@ from jsonschema import Draft4Validator, FormatChecker
 
 from tap_kustomer.conform import DRIFT_FIELD, Conformer, with_drift_field
 from tap_kustomer.discover import load_schema
+from tap_kustomer.summary import DRIFT_SHOWN, DriftLog
 
 SCHEMA = with_drift_field({
     "type": "object",
@@ -64,3 +65,11 @@ def test_null_objects_with_date_time_children_are_left_out():
     record = {"id": "1", "updated_at": "2024-01-01T00:00:00Z", "meta": None, "count": None}
     assert not Conformer(SCHEMA)(record)
     assert "meta" not in record and record["count"] is None
+
+
+def test_drift_log_counts_everything_but_keeps_only_the_first_few():
+    log = DriftLog()
+    for index in range(10_000):
+        log.add("customers", str(index), "custom.x", "expected string, got int")
+    assert log.count == 10_000
+    assert len(log.shown) == DRIFT_SHOWN and log.shown[0][1] == "0"
