@@ -15,7 +15,7 @@ class SingerWriter:
 
     def record(self, stream_prefix, record):
         """`stream_prefix` comes from record_prefix(): the constant head of every RECORD of a stream."""
-        self.sink.write(stream_prefix + orjson.dumps(record) + b"}\n")
+        self.sink.write(stream_prefix + _escape_line_separators(orjson.dumps(record)) + b"}\n")
         self.records += 1
 
     def state(self, value):
@@ -26,7 +26,13 @@ class SingerWriter:
         self.sink.flush()
 
     def _line(self, message):
-        self.sink.write(orjson.dumps(message) + b"\n")
+        self.sink.write(_escape_line_separators(orjson.dumps(message)) + b"\n")
+
+
+def _escape_line_separators(line):
+    """orjson writes U+2028 and U+2029 raw, as JSON allows; but a reader that splits lines with
+    str.splitlines() breaks a message at them. Escaped, every message stays on one line for every reader."""
+    return line.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
 
 
 def record_prefix(stream):

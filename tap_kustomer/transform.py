@@ -152,7 +152,9 @@ def _add_relationships(record, relationships):
         data = relationship["data"]
         kind = type(data)
         if kind is dict:
-            data = _convert_dict(data)
+            # Nearly every relationship is a plain {type, id}, whose keys are snake_case already.
+            if len(data) != 2 or "id" not in data or "type" not in data:
+                data = _convert_dict(data)
         elif kind is list:
             data = _convert_list(data)
         try:
