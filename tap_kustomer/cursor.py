@@ -149,7 +149,7 @@ class SearchWalk:
         fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
                  if self._is_new(record_id, stamp)]
         if not page.ids or not page_has_more(page, 1, self.page_size):
-            self._next_window()
+            self._next_window(empty=not page.ids)
             return fresh
         last = max(page.timestamps)
         if last > self.cursor:
@@ -157,11 +157,27 @@ class SearchWalk:
             self.seen_at_cursor = {record_id for record_id, stamp in zip(page.ids, page.timestamps)
                                    if stamp == last}
             self.checkpoint = last
+            self._widen_if_short(page)
         else:
             seen = self.seen_at_cursor
             seen.update(page.ids[index] for index in fresh)
             self.tie = TieWalk(last, seen, self.page_size, self.result_cap)
         return fresh
+
+    def _widen_if_short(self, page):
+        """Widen the window before its last page would come back part-empty.
+
+        The search counts what the query matched, so the records left in the window are known: the rest
+        of the count, plus those at the cursor that the next query asks for again. Fewer than a page
+        left means a short page, and a short page per window is most of the requests above the ideal.
+        Keyset paging never goes deep, so a wider window costs nothing.
+        """
+        if page.total is None or page.total >= self.result_cap:
+            return
+        left = page.total - len(page.ids) + len(self.seen_at_cursor)
+        if left < self.page_size and self.window_upper < self.end:
+            self.window_upper = min(self.window_upper + self.window, self.end)
+            self.window = min(self.window * 2, MAX_WINDOW)
 
     def _is_new(self, record_id, stamp):
         if stamp > self.cursor:
@@ -177,13 +193,15 @@ class SearchWalk:
         self.checkpoint = self.tie.moment
         self.tie = None
 
-    def _next_window(self):
+    def _next_window(self, empty):
         if self.window_requests <= 1 and self.window < MAX_WINDOW:
             # A window answered by one page was sparse; widening saves a request per quiet span.
             self.window *= 2
         self.checkpoint = self.window_upper
         self.window_lower = self.window_upper
-        self.window_upper = min(self.window_lower + self.window, self.end)
+        # An empty window says nothing about where the records start (a start_date years before the
+        # org's first record): ask for the rest at once, since the page size bounds the answer anyway.
+        self.window_upper = self.end if empty else min(self.window_lower + self.window, self.end)
         self.window_requests = 0
         self.cursor, self.cursor_inclusive = self.window_lower, True
         self.seen_at_cursor = set()

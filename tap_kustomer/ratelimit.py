@@ -6,8 +6,11 @@ from collections import deque
 EPOCH_THRESHOLD = 1e9
 # Never trust a reset further away than this: a wrong header must not park the tap for hours.
 MAX_RESET_WAIT = 120.0
-# Servers count windows on their own clock; a little slack avoids landing one request early.
-RESET_SLACK = 0.25
+# Reset headers come in whole seconds, rounded up, so waiting until the header's moment is already late
+# by half a second on average. A 429 right after such a wait means the server counts differently (or its
+# clock runs behind ours): each one adds this much to later waits, up to the cap.
+RESET_SLACK_STEP = 0.25
+MAX_RESET_SLACK = 2.0
 
 
 def seconds_until_reset(value, wall_now):
@@ -27,6 +30,7 @@ class HeaderBudget:
         self.limit = None
         self.remaining = None
         self.reset_at = None
+        self.slack = 0.0
 
     def observe(self, headers, mono_now, wall_now):
         remaining = headers.get("x-ratelimit-remaining")
@@ -44,11 +48,12 @@ class HeaderBudget:
         """A 429 says the budget is spent whatever the headers claimed."""
         self.remaining = 0
         self.reset_at = mono_now + delta
+        self.slack = min(self.slack + RESET_SLACK_STEP, MAX_RESET_SLACK)
 
     def wait(self, mono_now):
         if self.remaining is None or self.remaining > 0 or self.reset_at is None:
             return 0.0
-        return max(self.reset_at - mono_now + RESET_SLACK, 0.0)
+        return max(self.reset_at - mono_now + self.slack, 0.0)
 
     def spend(self):
         if self.remaining is not None:

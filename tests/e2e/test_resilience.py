@@ -33,7 +33,9 @@ def test_each_fault_kind_is_survived(tmp_path, start_sim, catalog):
     # Each kind twice in a row, then a clean request: a fault streak, not an outage.
     script = [entry for kind in FAULT_KINDS for entry in (kind, kind, None)]
     sim = start_sim(SimOptions(fault_script=script, stall_seconds=3))
-    run = run_tap(tmp_path, make_config(sim, request_timeout=1), catalog(["notes", "tags"]), timeout=600)
+    # Small pages: the walk must make more requests than the script has entries, or faults go unserved.
+    run = run_tap(tmp_path, make_config(sim, request_timeout=1, page_size_limit=25), catalog(["notes", "tags"]),
+                  timeout=600)
     assert_clean_success(run, sim)
     assert_complete(sim.truth(), run.records, ["notes", "tags"])
     assert run.stderr.count("retry") >= 2 * len(FAULT_KINDS)
@@ -44,7 +46,8 @@ def test_paced_run_meets_almost_no_429s(tmp_path, start_sim, catalog, reset_styl
     sim = start_sim(SimOptions(rate_window_seconds=2, search_limit=4, org_limit=12, reset_style=reset_style,
                                retry_after=retry_after))
     streams = ["notes", "kobjects", "companies", "tags", "shortcuts"]
-    run = run_tap(tmp_path, make_config(sim, page_size_limit=100), catalog(streams), timeout=600)
+    # Small pages, so that the run spends the 2 s budget many times over.
+    run = run_tap(tmp_path, make_config(sim, page_size_limit=40), catalog(streams), timeout=600)
     assert_clean_success(run, sim)
     assert_complete(sim.truth(), run.records, streams)
     served = [r for r in sim.requests if r["kind"] in ("search", "list")]

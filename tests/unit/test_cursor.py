@@ -97,7 +97,16 @@ def test_empty_range_and_empty_windows_terminate():
     search = FakeSearch({})
     emitted, walk = run_walk(search, at(0), at(86_400 * 700), page_size=500, window_days=60)
     assert not emitted and walk.finished
-    # windows widen when sparse: 60, 120, 240, 480 days cover 700 days in 4 requests
+    # an empty first window says nothing of where records start: the second query asks for the rest
+    assert search.requests == 2
+
+
+def test_records_long_after_start_date_cost_no_empty_windows():
+    late = at(86_400 * 1500)
+    search = FakeSearch({f"r{index}": late + timedelta(seconds=index) for index in range(1000)})
+    emitted, _ = run_walk(search, at(0), at(86_400 * 1600), page_size=500, window_days=60)
+    assert len(emitted) == 1000
+    # the empty first window, then pages of 500 and 499 (the cursor's record comes again), then the last one
     assert search.requests == 4
 
 
@@ -193,3 +202,14 @@ def test_tie_members_updated_mid_walk_do_not_hide_the_rest(shuffle_seed):
     search = FakeSearch(records, shuffle_seed=shuffle_seed)
     emitted, _ = run_walk(search, at(0), at(1_000), page_size=10, on_request=update_a_tie_member)
     assert set(emitted) == set(search.records)
+
+
+@pytest.mark.parametrize("window_days", [1, 7, 60])
+def test_windows_widen_before_a_short_page(window_days):
+    # 4,000 records, one every 200 minutes: a window holds fewer or more than a page, never exactly one.
+    search = FakeSearch(spread(4_000, step=12_000.0))
+    emitted, _ = run_walk(search, at(0), at(12_000 * 4_000), page_size=100, window_days=window_days)
+    assert sorted(emitted) == sorted(search.records)
+    # the ideal is 40 pages (41 with the cursor's record asked for again), plus a few short pages while a
+    # 1-day window doubles to hold a page; a short page per window would cost over five hundred more
+    assert search.requests <= 45, search.requests

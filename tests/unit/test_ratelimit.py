@@ -42,7 +42,8 @@ def test_waits_for_reset_when_remaining_hits_zero_epoch_style():
     pace.before("list")  # spends the last one
     assert not clock.sleeps
     pace.before("list")  # must wait for the window to reset
-    assert clock.sleeps == [20.25]
+    # the header is rounded up to whole seconds already: no slack until a 429 says it is needed
+    assert clock.sleeps == [20.0]
 
 
 def test_waits_for_reset_delta_style():
@@ -50,7 +51,7 @@ def test_waits_for_reset_delta_style():
     pace = pacer(clock)
     pace.after("search", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "7"})
     pace.before("search")
-    assert clock.sleeps == [7.25]
+    assert clock.sleeps == [7.0]
 
 
 def test_local_search_cap_spreads_a_burst():
@@ -76,7 +77,17 @@ def test_429_prefers_retry_after_then_reset_then_fallback():
     assert pace.rate_limited("list", {"x-ratelimit-reset": "50"}, 9) == 50.0
     assert pace.rate_limited("list", {}, 9) == 9
     pace.before("list")
-    assert clock.sleeps == [9.25]
+    # three 429s: each adds a quarter second to the waits for a reset
+    assert clock.sleeps == [9.75]
+
+
+def test_slack_after_429s_is_capped():
+    clock = FakeClock()
+    pace = pacer(clock)
+    for _ in range(20):
+        pace.rate_limited("search", {"x-ratelimit-reset": "5"}, 9)
+    pace.before("search")
+    assert clock.sleeps == [7.0]
 
 
 def test_sliding_cap_forgets_old_requests():
