@@ -11,6 +11,13 @@ MAX_RESET_WAIT = 120.0
 # clock runs behind ours): each one adds this much to later waits, up to the cap.
 RESET_SLACK_STEP = 0.25
 MAX_RESET_SLACK = 2.0
+# Whole seconds rounded up: the true reset lies up to this much before the header's moment.
+RESET_ROUNDING = 1.0
+# Spaced searches run at this share of the configured budget, so that a window's last request lands before
+# its reset and the next one after it.
+SPACING_SHARE = 0.97
+# Each 429 while spaced means the budget is smaller, or shared: slow down by this factor.
+SPACING_BACKOFF = 1.05
 
 
 def seconds_until_reset(value, wall_now):
@@ -31,6 +38,7 @@ class HeaderBudget:
         self.remaining = None
         self.reset_at = None
         self.slack = 0.0
+        self.refused = False
 
     def observe(self, headers, mono_now, wall_now):
         remaining = headers.get("x-ratelimit-remaining")
@@ -43,17 +51,22 @@ class HeaderBudget:
             return
         delta = seconds_until_reset(headers.get("x-ratelimit-reset"), wall_now)
         self.reset_at = None if delta is None else mono_now + delta
+        self.refused = False
 
     def exhaust(self, delta, mono_now):
         """A 429 says the budget is spent whatever the headers claimed."""
         self.remaining = 0
         self.reset_at = mono_now + delta
         self.slack = min(self.slack + RESET_SLACK_STEP, MAX_RESET_SLACK)
+        self.refused = True
 
-    def wait(self, mono_now):
+    def wait(self, mono_now, early=False):
+        """Until the reset, or with `early` until the first moment the rounded header allows for it.
+        After a 429 never early: the server has just said when."""
         if self.remaining is None or self.remaining > 0 or self.reset_at is None:
             return 0.0
-        return max(self.reset_at - mono_now + self.slack, 0.0)
+        reset = self.reset_at - (RESET_ROUNDING if early and not self.refused else 0.0)
+        return max(reset - mono_now + self.slack, 0.0)
 
     def spend(self):
         if self.remaining is not None:
@@ -79,6 +92,35 @@ class SlidingCap:
         self.sent.append(mono_now)
 
 
+class Spacing:
+    """Even spacing at just under a budget's rate, engaged once that budget has run dry.
+
+    A run that stays inside its budget bursts freely. One that drains it would otherwise spend each
+    window's budget at once and then wait on a reset header rounded up to whole seconds; with windows
+    that start at the first request after the last one ended, that costs most of a second per window
+    (bench/README.md). Spaced, the last request of a window lands before its reset and the next one
+    after it, with no wait on the header at all.
+    """
+
+    def __init__(self, per_minute):
+        self.interval = 60.0 / (per_minute * SPACING_SHARE)
+        self.engaged = False
+        self.last = None
+
+    def wait(self, mono_now):
+        if not self.engaged or self.last is None:
+            return 0.0
+        return self.last + self.interval - mono_now
+
+    def spend(self, mono_now):
+        self.last = mono_now
+
+    def refused(self):
+        if self.engaged:
+            self.interval *= SPACING_BACKOFF
+        self.engaged = True
+
+
 class Pacer:
     """Decides how long to wait before a request of a given kind ("search" or "list")."""
 
@@ -88,12 +130,19 @@ class Pacer:
         self.headers = {"search": HeaderBudget(), "list": HeaderBudget()}
         org_cap = [SlidingCap(max_per_minute)] if max_per_minute else []
         self.caps = {"search": [SlidingCap(search_per_minute)] + org_cap, "list": org_cap}
+        # Only searches: their budget is the narrow one, and list streams are a few pages each.
+        self.spacing = {"search": Spacing(search_per_minute)}
         self.slept = 0.0
 
     def before(self, kind):
+        spacing = self.spacing.get(kind)
         while True:
             now = self.clock()
-            pause = max([self.headers[kind].wait(now)] + [cap.wait(now) for cap in self.caps[kind]])
+            header = self.headers[kind].wait(now, early=bool(spacing and spacing.engaged))
+            if header > 0 and spacing and not spacing.engaged:
+                spacing.engaged = True
+            pause = max([header] + [cap.wait(now) for cap in self.caps[kind]] +
+                        [spacing.wait(now) if spacing else 0.0])
             if pause <= 0:
                 break
             self.slept += pause
@@ -102,6 +151,8 @@ class Pacer:
         self.headers[kind].spend()
         for cap in self.caps[kind]:
             cap.spend(now)
+        if spacing:
+            spacing.spend(now)
 
     def after(self, kind, headers):
         self.headers[kind].observe(headers, self.clock(), self.wall())
@@ -115,4 +166,6 @@ class Pacer:
         if delta is None or delta <= 0:
             delta = fallback
         self.headers[kind].exhaust(delta, self.clock())
+        if kind in self.spacing:
+            self.spacing[kind].refused()
         return delta

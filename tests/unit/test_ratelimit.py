@@ -96,3 +96,43 @@ def test_sliding_cap_forgets_old_requests():
     cap.spend(1)
     assert cap.wait(5) == 5
     assert cap.wait(10.5) == 0
+
+
+def test_searches_burst_until_the_budget_runs_dry_then_go_evenly():
+    clock = FakeClock()
+    pace = pacer(clock, search_per_minute=100)
+    for _ in range(5):
+        pace.before("search")
+    assert not clock.sleeps  # inside the budget: no waiting at all
+    pace.after("search", {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "4"})
+    pace.before("search")
+    assert clock.sleeps == [4.0]  # the first time, the header is all there is to go by
+    pace.after("search", {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "9", "x-ratelimit-reset": "6"})
+    for _ in range(3):
+        pace.before("search")
+    interval = round(60 / (100 * 0.97), 3)
+    assert clock.sleeps == [4.0, interval, interval, interval]
+
+
+def test_spaced_searches_do_not_wait_on_a_rounded_reset_beyond_its_last_possible_second():
+    clock = FakeClock()
+    pace = pacer(clock, search_per_minute=100)
+    pace.after("search", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
+    pace.before("search")  # engages spacing
+    pace.after("search", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "3"})
+    pace.before("search")
+    # "3" means the reset is in (2, 3] seconds: spaced requests may go at 2, a 429 would say otherwise
+    assert clock.sleeps == [1.0, 2.0]
+
+
+def test_a_429_while_spaced_slows_the_spacing_and_is_waited_out_in_full():
+    clock = FakeClock()
+    pace = pacer(clock, search_per_minute=100)
+    pace.after("search", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
+    pace.before("search")
+    pace.rate_limited("search", {"x-ratelimit-reset": "3"}, 9)
+    pace.before("search")
+    pace.after("search", {"x-ratelimit-remaining": "5", "x-ratelimit-reset": "30"})
+    pace.before("search")
+    interval = 60 / (100 * 0.97) * 1.05
+    assert clock.sleeps == [1.0, 3.25, round(interval, 3)]
