@@ -32,6 +32,8 @@ class SingerWriter:
 def _escape_line_separators(line):
     """orjson writes U+2028 and U+2029 raw, as JSON allows; but a reader that splits lines with
     str.splitlines() breaks a message at them. Escaped, every message stays on one line for every reader."""
+    if b"\xe2\x80" not in line:  # one scan for the common line, instead of two replaces
+        return line
     return line.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
 
 
