@@ -17,10 +17,11 @@ ECOSYSTEM := $(VENVS)/meltano/.installed-$(MELTANO_VERSION) \
 	$(VENVS)/target-jsonl/.installed-$(TARGET_JSONL_VERSION) \
 	$(VENVS)/target-stitch/.installed-$(TARGET_STITCH_VERSION)
 
+# -qq: this machine's pip index config prints a warning per package; errors still show.
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install -qq --upgrade pip
+	$(BIN)/pip install -qq -e '.[test]'
 	$(BIN)/pip check
 	touch $(STAMP)
 
@@ -71,8 +72,8 @@ peer-venv: $(PEER_STAMP)
 
 $(PEER_STAMP):
 	$(PYTHON) -m venv $(PEER_VENV)
-	$(PEER_VENV)/bin/pip install --quiet --upgrade pip
-	$(PEER_VENV)/bin/pip install --quiet tap-kustomer==1.1.0
+	$(PEER_VENV)/bin/pip install -qq --upgrade pip
+	$(PEER_VENV)/bin/pip install -qq tap-kustomer==1.1.0
 	$(PEER_VENV)/bin/pip check
 	touch $(PEER_STAMP)
 

@@ -21,6 +21,8 @@ setup(
         "requests>=2.32.3,<3",
         "backoff==2.2.1",
         "orjson>=3.10,<4",
+        # Imported directly for timestamps and date-time checks; singer-python already needs it.
+        "ciso8601>=2.3.1,<3",
     ],
     extras_require={
         "test": [
