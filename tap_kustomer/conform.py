@@ -13,7 +13,10 @@ DRIFT_SCHEMA = {"type": ["null", "object"], "additionalProperties": True,
 
 def is_rfc3339(value):
     """A full RFC 3339 date-time with its offset, checked in C: six times faster than a regular
-    expression, and stricter (no 30 February), as the targets' own date-time checks are."""
+    expression, and stricter (no 30 February), as the targets' own date-time checks are. ciso8601 also
+    takes a space for the T, which RFC 3339 allows only as a note and strict checkers refuse."""
+    if value[10:11] not in ("T", "t"):
+        return False
     try:
         ciso8601.parse_rfc3339(value)
     except ValueError:
@@ -38,7 +41,7 @@ _PYTHON_TYPES = {
 class Node:
     """A compiled schema node: can it hold this value, and which children must be checked?"""
 
-    __slots__ = ("type_names", "accepted", "date_time", "properties", "items", "null_unsafe", "item_objects")
+    __slots__ = ("type_names", "accepted", "date_time", "properties", "items", "drop_null", "item_objects")
 
     def __init__(self, schema):
         kind = schema.get("type")
@@ -50,9 +53,10 @@ class Node:
         self.properties = {name: Node(sub) for name, sub in props.items() if isinstance(sub, dict)} or None
         items = schema.get("items")
         self.items = Node(items) if isinstance(items, dict) else None
-        # singer-check-tap 0.4.1 crashes on a null object whose properties include a date-time;
-        # an absent key means the same to every target, so such nulls are left out instead.
-        self.null_unsafe = any(child.date_time for child in (self.properties or {}).values())
+        # A null is left out where the schema has no null, and for an object whose properties include a
+        # date-time (singer-check-tap 0.4.1 crashes on those); an absent key means the same to every target.
+        self.drop_null = (self.accepted is not None and type(None) not in self.accepted) or any(
+            child.date_time for child in (self.properties or {}).values())
         # Items that are objects are checked whole by problem(); visiting them only drops unsafe nulls.
         self.item_objects = self.items is not None and self.items.properties is not None
 
@@ -194,7 +198,7 @@ def _object_body(source, node, container, prefix, depth):
                 failed.append(f"(type({value}) is str and not RFC3339({value}))")
         nested = child.properties is not None
         item_visit = child.item_objects and _drops_nulls(child.items)
-        if not (failed or nested or item_visit or child.null_unsafe):
+        if not (failed or nested or item_visit or child.drop_null):
             continue
         source.emit(depth, f"{value} = {container}.get({key})")
         source.emit(depth, f"if {value} is not None:")
@@ -215,17 +219,16 @@ def _object_body(source, node, container, prefix, depth):
             branch = "elif"
         if branch == "if":
             source.emit(depth + 1, "pass")
-        if child.null_unsafe:
+        if child.drop_null:
             source.emit(depth, f"elif {key} in {container}:")
             source.emit(depth + 1, f"del {container}[{key}]")
 
 
 def _drops_nulls(node):
-    """Does this object node, or any object below it, delete unsafe nulls?"""
-    if node.properties is None:
-        return False
-    return node.null_unsafe or any(_drops_nulls(child) or (child.item_objects and _drops_nulls(child.items))
-                                   for child in node.properties.values())
+    """Would visiting this object node leave out a null anywhere in it?"""
+    return node.properties is not None and any(
+        child.drop_null or _drops_nulls(child) or (child.item_objects and _drops_nulls(child.items))
+        for child in node.properties.values())
 
 
 def with_drift_field(schema):

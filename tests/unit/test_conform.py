@@ -2,6 +2,8 @@
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft4Validator, FormatChecker
 
 from tap_kustomer.conform import DRIFT_FIELD, Conformer, with_drift_field
@@ -73,3 +75,26 @@ def test_drift_log_counts_everything_but_keeps_only_the_first_few():
         log.add("customers", str(index), "custom.x", "expected string, got int")
     assert log.count == 10_000
     assert len(log.shown) == DRIFT_SHOWN and log.shown[0][1] == "0"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5)
+    | st.sampled_from(["2024-01-01T00:00:00Z", "2024-01-01 00:00:00Z", "2024-02-30T00:00:00Z", "2024-01-01"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["to", "sent_at", "x"]),
+                                                                     children, max_size=3),
+    max_leaves=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(SCHEMA["properties"])), JSON_VALUES, max_size=6))
+def test_any_record_fits_its_schema_after_conform_and_nothing_is_lost(fields):
+    record = {"id": "1", "updated_at": "2024-01-01T00:00:00.000Z", **fields}
+    record.pop(DRIFT_FIELD, None)
+    before = copy.deepcopy(record)
+    moved = Conformer(SCHEMA)(record)
+    Draft4Validator(SCHEMA, format_checker=FormatChecker()).validate(record)
+    drift = record.pop(DRIFT_FIELD, {})
+    assert sorted(drift) == sorted(path for path, _ in moved)
+    for path, value in drift.items():
+        head, _, tail = path.partition(".")
+        assert (before[head][tail] if tail else before[head]) == value
