@@ -4,7 +4,7 @@ The walk asks for one query at a time and is told what came back. It covers [low
 and inside a window it pages by keyset: every request is page 1 of `updated_at >= cursor`, where the
 cursor is the last timestamp seen and the ids already emitted at that timestamp are skipped. That way
 records that move (updated mid-sync) or appear late never shift an offset under us, and the 100-page /
-10,000-result caps are never approached.
+10,000-result caps come into play only inside a tie.
 
 Keyset paging stalls only when one timestamp holds more records than a page. Then the walk pages that
 single timestamp by offset (`updated_at == T`), checks that it saw as many distinct ids as the search
@@ -16,6 +16,8 @@ from datetime import timedelta
 from .errors import WalkError
 
 DEFAULT_RESULT_CAP = 10_000
+# Kustomer refuses a search page past the 100th whatever the page size.
+PAGE_CAP = 100
 # A tie walked this many times without finding a new id is not going to complete.
 MAX_IDLE_TIE_PASSES = 8
 MAX_WINDOW = timedelta(days=3650)
@@ -62,7 +64,7 @@ class TieWalk:
         self.moment = moment
         self.seen = seen
         self.page_size = page_size
-        self.last_page = max(result_cap // page_size, 1)
+        self.last_page = max(min(result_cap // page_size, PAGE_CAP), 1)
         self.page = 1
         self.confirmed = set()
         self.total = None
@@ -151,7 +153,11 @@ class SearchWalk:
         if not page.ids or not page_has_more(page, 1, self.page_size):
             self._next_window(empty=not page.ids)
             return fresh
-        last = max(page.timestamps)
+        # The page is in index order. A stamp out of that order, or out of the query's range, belongs to a
+        # version the index has not placed yet: moving the cursor to it would jump over records the index
+        # still holds below it. So the cursor moves to the last stamp in range, not the largest.
+        in_range = [stamp for stamp in page.timestamps if self.cursor <= stamp < self.window_upper]
+        last = in_range[-1] if in_range else max(page.timestamps)
         if last > self.cursor:
             self.cursor, self.cursor_inclusive = last, True
             self.seen_at_cursor = {record_id for record_id, stamp in zip(page.ids, page.timestamps)
