@@ -35,11 +35,18 @@ def _entry_name(entry, position):
     if not isinstance(entry, dict):
         raise CatalogError(f"catalog: streams[{position}] must be an object")
     name = entry.get("tap_stream_id") or entry.get("stream")
-    if name not in STREAMS_BY_NAME:
+    if not isinstance(name, str) or name not in STREAMS_BY_NAME:
         raise CatalogError(f"catalog: unknown stream {name!r} (known: {', '.join(STREAMS_BY_NAME)}); "
                            f"regenerate the catalog with --discover")
     if not isinstance(entry.get("schema"), dict) or not isinstance(entry.get("metadata", []), list):
         raise CatalogError(f"catalog: stream {name} needs a 'schema' object and a 'metadata' list")
+    if not isinstance(entry["schema"].get("properties", {}), (dict, type(None))):
+        raise CatalogError(f"catalog: stream {name}'s schema 'properties' must be an object")
+    for item in entry.get("metadata", []):
+        if not (isinstance(item, dict) and isinstance(item.get("breadcrumb"), list)
+                and isinstance(item.get("metadata"), dict)):
+            raise CatalogError(f"catalog: stream {name} has malformed metadata (each item needs a "
+                               f"'breadcrumb' list and a 'metadata' object); regenerate it with --discover")
     return name
 
 

@@ -38,7 +38,7 @@ def preflight(config, selections):
                 total, source = _count(client, stream, config)
             except AccessDenied as exc:
                 denied.append(stream.name)
-                print(f"{stream.name:<14} {'DENIED':<8} {'':>9}  needs {stream.permission} ({exc})")
+                print(f"{stream.name:<14} {'DENIED':<8} {'':>9}  needs {stream.roles} ({exc})")
                 continue
             if source == "search" and isinstance(total, int):
                 search_requests += math.ceil(total / stream.page_size(config.page_size_limit)) + 1
@@ -47,7 +47,8 @@ def preflight(config, selections):
         minutes = search_requests / config.search_requests_per_minute
         print(f"a full sync needs about {search_requests:,} search requests: ~{minutes:.1f} min at "
               f"{config.search_requests_per_minute} searches/min, plus the list pages "
-              f"(up to {LIST_FALLBACK_PAGE_MAX} records each)")
+              f"(up to {LIST_FALLBACK_PAGE_MAX} records each), plus a few pages for each timestamp that "
+              f"more records share than a page holds")
         if denied:
             print(f"cannot read: {', '.join(denied)}")
             return 1

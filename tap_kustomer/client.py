@@ -2,7 +2,7 @@
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import backoff
 import orjson
@@ -27,6 +27,8 @@ MAX_RATE_LIMIT_WAIT = 900.0
 # The body is read straight from urllib3 (see read_body), so its errors arrive unwrapped as well.
 TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError, Urllib3Error, OSError)
+# A request that cannot be built is wrong every time; these are OSErrors too, so they go first.
+UNSENDABLE = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeEncodeError)
 POD_PATTERN = re.compile(r"associated with pod (prod\d+)", re.IGNORECASE)
 POD_HOSTS = {"prod1": "https://api.kustomerapp.com", "prod2": "https://api.prod2.kustomerapp.com",
              "prod4": "https://api.prod4.kustomerapp.com"}
@@ -37,7 +39,6 @@ class RequestStats:
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
-    by_kind: dict = field(default_factory=lambda: {"search": 0, "list": 0})
 
     def snapshot(self):
         return (self.requests, self.retries, self.rate_limited)
@@ -145,7 +146,6 @@ class KustomerClient:
         while True:
             self.pacer.before(kind)
             self.stats.requests += 1
-            self.stats.by_kind[kind] += 1
             try:
                 return self._attempt(method, path, kind, params, data, headers)
             except RateLimited as failure:
@@ -176,6 +176,10 @@ class KustomerClient:
             response = self.session.request(method, self.base_url + path, params=params, data=data,
                                             headers=headers, timeout=self.timeout, stream=True)
             content = read_body(response)
+        except UNSENDABLE as exc:
+            # Never the exception's text: requests quotes the offending header, which may be the token.
+            raise TapError(f"{method} {path} could not be sent ({type(exc).__name__}): check base_url, "
+                           f"user_agent and api_token in the config for stray characters") from None
         except (requests.Timeout, ReadTimeoutError):
             raise Retry(f"no answer within {self.timeout[1]:g} s") from None
         except TRANSPORT_ERRORS as exc:
@@ -202,7 +206,8 @@ class KustomerClient:
 
     def _client_error(self, method, path, status, content):
         detail = error_text(status, content)
-        if status == 401:
+        # Which status a wrong-pod answer comes with is not documented; its text is what identifies it.
+        if status == 401 or POD_PATTERN.search(detail):
             return auth_failure(detail, self.base_url)
         if status == 403:
             return AccessDenied(f"HTTP 403 on {method} {path}: {detail}")

@@ -1,5 +1,6 @@
 """Config: load, coerce (Meltano sends strings) and validate, so the rest of the tap sees typed values."""
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -17,6 +18,10 @@ REGION_HOSTS = {
     "prod4": "https://api.prod4.kustomerapp.com",
 }
 DEFAULT_BASE_URL = REGION_HOSTS["us"]
+# Both travel as HTTP header values, which must be one line of ASCII; http.client fails deep inside a
+# request otherwise. A token has no spaces at all.
+_TOKEN_PATTERN = re.compile(r"[!-~]+")
+_HEADER_TEXT_PATTERN = re.compile(r"[ -~]+")
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,14 @@ def _timestamp(setting, value):
                           f"(e.g. 2024-01-01T00:00:00Z), got {value!r}") from None
 
 
+def _user_agent(value):
+    text = str(value).strip()
+    if not _HEADER_TEXT_PATTERN.fullmatch(text):
+        raise ConfigError(f"config: user_agent must be plain ASCII text on one line, like "
+                          f"'tap-kustomer (data@example.com)', got {value!r}")
+    return text
+
+
 def _lookup(data, setting):
     for name in (setting.name,) + setting.aliases:
         if not _blank(data.get(name)):
@@ -152,8 +165,13 @@ def _base_url(data):
     url = str(raw).strip().rstrip("/")
     if url.endswith("/v1"):
         url = url[:-3]
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+        valid = valid and (parts.port is None or parts.port > 0)  # .port raises on "host:44x"
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        parts, valid = None, False
+    if not valid:
         raise ConfigError(f"config: base_url must look like https://api.kustomerapp.com, got {raw!r}")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError("config: base_url must use https:// (plain http is only allowed for a local "
@@ -179,6 +197,10 @@ def parse_config(data):
         raise ConfigError("config: api_token is required (your Kustomer API key; 'token' is accepted too)")
     if not isinstance(token, str):
         raise ConfigError("config: api_token must be a string")
+    if not _TOKEN_PATTERN.fullmatch(token.strip()):
+        # The value itself is never echoed: it is, or is close to, the secret.
+        raise ConfigError("config: api_token holds spaces, line breaks or non-ASCII characters (a stray quote "
+                          "or a pasted line break?); copy the key again from Settings > Security > API Keys")
     start = _lookup(data, _SETTING["start_date"])
     if start is None:
         raise ConfigError("config: start_date is required (RFC 3339 date-time or YYYY-MM-DD, e.g. 2024-01-01)")
@@ -189,7 +211,7 @@ def parse_config(data):
     }
     user_agent = _lookup(data, _SETTING["user_agent"])
     if user_agent is not None:
-        values["user_agent"] = str(user_agent)
+        values["user_agent"] = _user_agent(user_agent)
     for setting in SETTINGS:
         raw = _lookup(data, setting)
         if setting.kind == "integer":

@@ -50,6 +50,10 @@ class Interrupted(TapError):
 
     exit_code = 130
 
+    def __init__(self, reason):
+        super().__init__(f"stopped by {reason}; the last STATE covers everything emitted, "
+                         f"run again with it to resume")
+
 
 class WalkError(TapError):
     """The search cannot be walked without losing records (for example a tie larger than the cap)."""

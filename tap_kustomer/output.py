@@ -7,7 +7,6 @@ import orjson
 class SingerWriter:
     def __init__(self, sink=None):
         self.sink = sink or sys.stdout.buffer
-        self.records = 0
 
     def schema(self, stream, schema, key_properties, bookmark_properties):
         self._line({"type": "SCHEMA", "stream": stream, "schema": schema,
@@ -16,7 +15,6 @@ class SingerWriter:
     def record(self, stream_prefix, record):
         """`stream_prefix` comes from record_prefix(): the constant head of every RECORD of a stream."""
         self.sink.write(stream_prefix + _escape_line_separators(orjson.dumps(record)) + b"}\n")
-        self.records += 1
 
     def state(self, value):
         self._line({"type": "STATE", "value": value})

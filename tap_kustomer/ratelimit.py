@@ -34,7 +34,6 @@ class HeaderBudget:
     """One server-side budget as the API reports it."""
 
     def __init__(self):
-        self.limit = None
         self.remaining = None
         self.reset_at = None
         self.slack = 0.0
@@ -46,7 +45,6 @@ class HeaderBudget:
             return
         try:
             self.remaining = int(float(remaining))
-            self.limit = int(float(headers.get("x-ratelimit-limit", self.limit or 0))) or None
         except ValueError:
             return
         delta = seconds_until_reset(headers.get("x-ratelimit-reset"), wall_now)

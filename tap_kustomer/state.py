@@ -1,6 +1,4 @@
 """State: read (including the original tap's flat form), validate, and update bookmarks."""
-import copy
-
 import orjson
 
 from .errors import StateError
@@ -48,7 +46,7 @@ def normalise_state(data):
         clean["bookmarks"][stream] = {REPLICATION_KEY: format_timestamp(moment)}
     syncing = data.get("currently_syncing")
     if syncing is not None:
-        if syncing not in STREAMS_BY_NAME:
+        if not isinstance(syncing, str) or syncing not in STREAMS_BY_NAME:
             raise StateError(f"state: currently_syncing names an unknown stream {syncing!r}")
         clean["currently_syncing"] = syncing
     return clean
@@ -68,7 +66,3 @@ def set_currently_syncing(state, stream):
         state.pop("currently_syncing", None)
     else:
         state["currently_syncing"] = stream
-
-
-def snapshot(state):
-    return copy.deepcopy(state)

@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 
 SEARCH_PAGE_MAX = 500
+# Searching is a permission of its own, besides reading the object searched for.
+SEARCH_PERMISSION = "org.permission.search.create"
 
 
 @dataclass(frozen=True)
@@ -17,8 +19,9 @@ class Stream:
         return self.context is not None
 
     @property
-    def replication_field(self):
-        return f"{self.context}_updated_at"
+    def roles(self):
+        """What a 403 asks the user to grant."""
+        return f"{self.permission} and {SEARCH_PERMISSION}" if self.is_search else self.permission
 
     def page_size(self, configured):
         return max(1, min(configured, self.page_max))

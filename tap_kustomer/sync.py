@@ -67,7 +67,7 @@ class Sync:
                 run.listing(stream.path, stream.page_max)
         except AccessDenied as exc:
             raise AccessDenied(f"stream {stream.name}: the API key's role may not read it ({exc}); grant "
-                               f"{stream.permission} to the key's role, or deselect the stream") from None
+                               f"{stream.roles} to the key's role, or deselect the stream") from None
         finally:
             after = self.client.stats.snapshot()
             summary.requests, summary.retries, summary.rate_limited = (b - a for a, b in zip(before, after))
@@ -78,8 +78,7 @@ class Sync:
     def check_stop(self):
         reason = self.stop_requested()
         if reason:
-            raise Interrupted(f"stopped by {reason}; the last STATE covers everything emitted, "
-                              f"run again with it to resume")
+            raise Interrupted(reason)
 
 
 class StreamRun:
@@ -140,6 +139,17 @@ class StreamRun:
     def listing(self, path, page_max):
         """A list cannot be filtered or sorted by updatedAt: read it all, emit what changed, bookmark at the end."""
         page_size = max(1, min(self.config.page_size_limit, page_max))
+        try:
+            newest = self._read_list(path, page_size)
+        except Interrupted:
+            # No STATE mid-list (see _read_list), so the records read so far come again on resume; the
+            # same state written once more keeps the last line a STATE, covering them.
+            self.sync.writer.state(self.sync.state)
+            raise
+        if newest is not None:
+            self.save(newest)
+
+    def _read_list(self, path, page_size):
         newest = None
         for payload in list_pages(self.sync.client, path, page_size):
             for resource in payload["data"]:
@@ -156,6 +166,7 @@ class StreamRun:
                     newest = stamp
             self.progress.page(self.summary.records, payload)
             # No STATE mid-list: the list is unsorted, so a mid-way bookmark could hide unread records.
+            # The page still goes out now rather than sit in the buffer through a wait for the budget.
+            self.sync.writer.flush()
             self.sync.check_stop()
-        if newest is not None:
-            self.save(newest)
+        return newest

@@ -134,7 +134,8 @@ def test_killed_sync_resumes_from_last_state_without_loss(tmp_path, start_sim, c
             assert len(resumed.records.get(stream, [])) <= 5, stream
 
 
-def test_sigterm_stops_cleanly_with_a_valid_state(tmp_path, start_sim, catalog):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_stops_cleanly_with_a_valid_state(tmp_path, start_sim, catalog, stop_signal):
     sim = start_sim()
     config_path = write_json(tmp_path / "config.json", make_config(sim))
     catalog_path = write_json(tmp_path / "catalog.json", catalog(SEARCH_STREAMS))
@@ -144,12 +145,12 @@ def test_sigterm_stops_cleanly_with_a_valid_state(tmp_path, start_sim, catalog):
         for line in tap.stdout:
             lines.append(line)
             if len(lines) == 300:
-                tap.send_signal(signal.SIGTERM)
+                tap.send_signal(stop_signal)
         stderr = tap.stderr.read().decode()
         code = tap.wait()
     assert code != 0
     critical = [line for line in stderr.splitlines() if line.startswith("CRITICAL")]
-    assert len(critical) == 1 and "SIGTERM" in critical[0], stderr[-1500:]
+    assert len(critical) == 1 and stop_signal.name in critical[0], stderr[-1500:]
     assert "Traceback" not in stderr
     messages = parse_messages(b"".join(lines).decode())
     assert messages[-1]["type"] == "STATE", "records were emitted after the last STATE"
@@ -159,3 +160,31 @@ def test_sigterm_stops_cleanly_with_a_valid_state(tmp_path, start_sim, catalog):
         if message["type"] == "RECORD":
             combined.setdefault(message["stream"], []).append(message["record"])
     assert_complete(sim.truth(), combined, SEARCH_STREAMS)
+
+
+def test_a_stop_during_a_list_budget_wait_ends_the_wait_and_leaves_a_state_last(tmp_path, start_sim, catalog):
+    # Three requests per ten-minute window: the fourth page waits for the budget, as long as it may.
+    sim = start_sim(SimOptions(org_limit=3, rate_window_seconds=600))
+    config = make_config(sim, page_size_limit=20)
+    config_path = write_json(tmp_path / "config.json", config)
+    catalog_path = write_json(tmp_path / "catalog.json", catalog(["tags"]))
+    with subprocess.Popen([TAP, "--config", config_path, "--catalog", catalog_path],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as tap:
+        lines = []
+        for line in tap.stdout:
+            lines.append(line)
+            if len(lines) == 45:  # SCHEMA, STATE and records of the first pages, mid-list
+                tap.send_signal(signal.SIGTERM)
+        stderr = tap.stderr.read().decode()
+        code = tap.wait(timeout=300)
+    assert code == 130, stderr[-1500:]
+    assert "SIGTERM" in [line for line in stderr.splitlines() if line.startswith("CRITICAL")][0]
+    # The wait for the next window was cut short: no fourth request went out.
+    assert sim.stats()["total"] == 3
+    messages = parse_messages(b"".join(lines).decode())
+    assert messages[-1]["type"] == "STATE" and "tags" not in messages[-1]["value"]["bookmarks"]
+    fresh = start_sim()  # the same seeded org, with its budget untouched
+    resumed = run_tap(tmp_path, make_config(fresh, page_size_limit=20), catalog(["tags"]),
+                      state=messages[-1]["value"])
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert_complete(fresh.truth(), resumed.records, ["tags"])

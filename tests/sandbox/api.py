@@ -58,7 +58,7 @@ class Api:
     def __init__(self, store, options, tokens):
         self._store = store
         self._options = options
-        self._auth = Authenticator(tokens, options.pod)
+        self._auth = Authenticator(tokens, options.pod, options.wrong_pod_status)
         self._limiter = RateLimiter(options)
         self._triggers = sorted(options.mutations)
         self._searches_served = 0

@@ -31,9 +31,10 @@ def _b64(raw):
 
 
 class Authenticator:
-    def __init__(self, tokens, pod):
+    def __init__(self, tokens, pod, wrong_pod_status=401):
         self._tokens = dict(tokens)
         self._pod = pod
+        self._wrong_pod_status = wrong_pod_status
 
     def authenticate(self, authorization):
         """The key's spec, or a 401 whose detail is what Kustomer says for that failure."""
@@ -44,8 +45,8 @@ class Authenticator:
         if spec.expired:
             raise ApiError(401, "unauthorized", "Expired token")
         if spec.pod != self._pod:
-            raise ApiError(401, "unauthorized", f"Auth token associated with pod {spec.pod} but request is being "
-                                                f"handled by {self._pod}")
+            raise ApiError(self._wrong_pod_status, "unauthorized",
+                           f"Auth token associated with pod {spec.pod} but request is being handled by {self._pod}")
         return spec
 
 

@@ -13,6 +13,8 @@ class SimOptions:  # pylint: disable=too-many-instance-attributes
     # Seeds the fault picker, the tie shuffle and which records mutations touch.
     seed: int = 0
     pod: str = "prod1"
+    # The status of a wrong-pod answer is not documented (probably 401); its text is.
+    wrong_pod_status: int = 401
     # token -> TokenSpec; None means one freshly made valid token (Simulator.token).
     tokens: Optional[Mapping[str, TokenSpec]] = None
     rate_limits: bool = True
