@@ -13,9 +13,12 @@ VENVS := .venvs
 MELTANO_VERSION := 4.4.1
 TARGET_JSONL_VERSION := 0.1.4
 TARGET_STITCH_VERSION := 4.0.3
+SINGER_TOOLS_VERSION := 0.4.1
+SINGER_TOOLS := $(VENVS)/singer-tools/.installed-$(SINGER_TOOLS_VERSION)
 ECOSYSTEM := $(VENVS)/meltano/.installed-$(MELTANO_VERSION) \
 	$(VENVS)/target-jsonl/.installed-$(TARGET_JSONL_VERSION) \
-	$(VENVS)/target-stitch/.installed-$(TARGET_STITCH_VERSION)
+	$(VENVS)/target-stitch/.installed-$(TARGET_STITCH_VERSION) \
+	$(SINGER_TOOLS)
 
 # -qq: this machine's pip index config prints a warning per package; errors still show.
 $(STAMP): setup.py
@@ -33,6 +36,12 @@ lint: $(STAMP)
 
 test: lint $(ECOSYSTEM)
 	$(BIN)/python -m pytest -q tests
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+e2e: $(STAMP) $(SINGER_TOOLS)
+	$(BIN)/python -m pytest -q tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
@@ -57,6 +66,9 @@ $(VENVS)/target-jsonl/.installed-$(TARGET_JSONL_VERSION):
 
 $(VENVS)/target-stitch/.installed-$(TARGET_STITCH_VERSION):
 	$(call ecosystem_venv,target-stitch,target-stitch==$(TARGET_STITCH_VERSION),$@)
+
+$(SINGER_TOOLS):
+	$(call ecosystem_venv,singer-tools,singer-tools==$(SINGER_TOOLS_VERSION),$@)
 
 ecosystem: $(ECOSYSTEM)
 

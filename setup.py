@@ -29,7 +29,6 @@ setup(
             "pytest==9.2.0",
             "pylint==4.1.4",
             "hypothesis==6.170.15",
-            "singer-tools==0.4.1",
             # Reads meltano.yml in tests; singer-python pins nothing that conflicts with it.
             "PyYAML==6.0.3",
         ],

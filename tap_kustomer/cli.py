@@ -19,7 +19,7 @@ from .discover import discover
 from .errors import Interrupted, TapError
 from .output import SingerWriter
 from .state import load_state_file, normalise_state
-from .summary import log_summary
+from .summary import METRICS_LOGGER, log_summary
 from .sync import Sync
 
 LOGGER = logging.getLogger("tap_kustomer")
@@ -49,7 +49,8 @@ def build_parser():
     parser.add_argument("--catalog", help="catalog JSON file with the selected streams")
     parser.add_argument("-p", "--properties", help="deprecated name for --catalog")
     parser.add_argument("-s", "--state", help="state JSON file (the last STATE value of a previous run)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="log warnings, errors and the summary's METRIC line only")
     parser.add_argument("--about", action="store_true", help="print name, version, capabilities, settings")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                         help="output format of --about")
@@ -99,6 +100,7 @@ def configure_logging(quiet):
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if quiet else logging.INFO)
+    METRICS_LOGGER.setLevel(logging.INFO)
     # urllib3 logs every retry with the full URL at WARNING; our client says it better once.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     return handler

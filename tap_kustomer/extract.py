@@ -67,7 +67,7 @@ class SearchPages:
                 stamps.append(stamp)
             page = SearchPage(ids, stamps, total=_meta(payload, "total"), has_next=_links_next(payload),
                               page_size=_meta(payload, "pageSize"))
-            yield [placed[index] for index in self.walk.accept(page)], self.walk.checkpoint, payload
+            yield [placed[index] for index in self.walk.accept(page)], self.walk.checkpoint
 
 
 def list_pages(client, path, page_size):

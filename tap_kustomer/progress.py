@@ -7,26 +7,38 @@ INTERVAL = 5.0
 
 
 class Progress:
-    def __init__(self, stream, clock=time.monotonic):
+    """A search stream walks [start, end) of updatedAt in order, so the share of that span behind its
+    checkpoint is how far it has come. A query's meta.total would only count the current window, and a
+    count of the whole span would cost a search per stream."""
+
+    def __init__(self, stream, start=None, end=None, clock=time.monotonic):
         self.stream = stream
+        self.span = (start, end) if start is not None and end is not None and end > start else None
         self.clock = clock
         self.started = clock()
         self.last_log = self.started
         self.pages = 0
 
-    def page(self, records, payload):
+    def page(self, records, position=None):
         self.pages += 1
         now = self.clock()
         if now - self.last_log < INTERVAL:
             return
         self.last_log = now
-        rate = records / max(now - self.started, 1e-9)
-        meta = payload.get("meta") if isinstance(payload, dict) else None
-        total = meta.get("total") if isinstance(meta, dict) else None
+        elapsed = max(now - self.started, 1e-9)
         ahead = ""
-        if isinstance(total, int) and rate > 0:
-            page, size = meta.get("page") or 1, meta.get("pageSize") or 0
-            remaining = max(total - page * size, 0)
-            ahead = f", {remaining:,} left in this query (~{remaining / rate:.0f} s)"
+        if self.span is not None and position is not None:
+            start, end = self.span
+            done = min(max((position - start) / (end - start), 0.0), 1.0)
+            if done > 0:
+                ahead = f", {done:.0%} of the updatedAt span, ~{_duration(elapsed * (1 - done) / done)} left"
         LOGGER.info("%s: %s records, %d pages, %.0f records/s%s", self.stream, f"{records:,}", self.pages,
-                    rate, ahead)
+                    records / elapsed, ahead)
+
+
+def _duration(seconds):
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

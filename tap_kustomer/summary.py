@@ -4,6 +4,8 @@ import logging
 import orjson
 
 LOGGER = logging.getLogger("tap_kustomer")
+# Its own logger, so that --quiet can keep the one line machines read while hiding the table.
+METRICS_LOGGER = logging.getLogger("tap_kustomer.metrics")
 COLUMNS = ("stream", "records", "requests", "retries", "429s", "seconds", "bookmark")
 DRIFT_SHOWN = 50
 
@@ -48,4 +50,4 @@ def log_summary(summaries, drift, slept):
     if drift.count > len(drift.shown):
         LOGGER.warning("schema drift: %d more not shown", drift.count - len(drift.shown))
     metrics = {"type": "summary", "streams": [dict(zip(COLUMNS, row)) for row in rows], "drift": drift.count}
-    LOGGER.info("METRIC: %s", orjson.dumps(metrics).decode())
+    METRICS_LOGGER.info("METRIC: %s", orjson.dumps(metrics).decode())

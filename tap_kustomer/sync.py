@@ -95,7 +95,7 @@ class StreamRun:
         self.end = min(signpost, self.config.end_date) if self.config.end_date else signpost
         # Search lags behind writes: a bookmark past this could skip updates the index shows late.
         self.safe = signpost - timedelta(seconds=self.config.index_lag_seconds)
-        self.progress = Progress(self.stream.name)
+        self.progress = Progress(self.stream.name, self.start, self.end)
         self.conform = Conformer(selection.schema)
 
     def emit(self, resource):
@@ -119,11 +119,11 @@ class StreamRun:
         walk = SearchWalk(self.start, self.end, self.config.date_window_size, page_size)
         pages = SearchPages(self.sync.client, self.stream.context, walk, page_size)
         try:
-            for resources, checkpoint, payload in pages:
+            for resources, checkpoint in pages:
                 for resource in resources:
                     self.emit(resource)
                 self.save(checkpoint)
-                self.progress.page(self.summary.records, payload)
+                self.progress.page(self.summary.records, checkpoint)
                 self.sync.check_stop()
         except BadRequest as exc:
             if self.stream.path is None or self.summary.records or walk.checkpoint != self.start:
@@ -164,7 +164,7 @@ class StreamRun:
                 self.emit(resource)
                 if stamp < self.end and (newest is None or stamp > newest):
                     newest = stamp
-            self.progress.page(self.summary.records, payload)
+            self.progress.page(self.summary.records)
             # No STATE mid-list: the list is unsorted, so a mid-way bookmark could hide unread records.
             # The page still goes out now rather than sit in the buffer through a wait for the budget.
             self.sync.writer.flush()

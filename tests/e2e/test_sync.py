@@ -1,16 +1,15 @@
 """The real CLI against the simulator: every record at its latest version, bounded duplicates, valid STATE."""
+import json
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import (ALL_STREAMS, LIST_STREAMS, SEARCH_STREAMS, TAP, duplicates, make_config,
                                assert_complete, parse_messages, run_tap, write_json)
+from tests.ecosystem.tools import SINGER_CHECK_TAP, require
 from tests.sandbox import SimOptions
 
-CHECK_TAP = str(Path(sys.executable).with_name("singer-check-tap"))
 
 
 def total_records(run):
@@ -31,7 +30,8 @@ def test_full_sync_matches_ground_truth(tmp_path, start_sim, catalog):
     customer = run.records["customers"][0]
     assert "attributes" not in customer and "updated_at" in customer and "links" in customer
     # singer-check-tap validates every record against its SCHEMA (draft 4, date-time formats).
-    check = subprocess.run([CHECK_TAP], input=run.stdout, capture_output=True, text=True, check=False)
+    require(SINGER_CHECK_TAP)
+    check = subprocess.run([SINGER_CHECK_TAP], input=run.stdout, capture_output=True, text=True, check=False)
     assert check.returncode == 0, (check.stdout + check.stderr)[-3000:]
 
 
@@ -188,3 +188,31 @@ def test_a_stop_during_a_list_budget_wait_ends_the_wait_and_leaves_a_state_last(
                       state=messages[-1]["value"])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert_complete(fresh.truth(), resumed.records, ["tags"])
+
+
+def metric_line(stderr):
+    lines = [line for line in stderr.splitlines() if line.startswith("INFO METRIC: ")]
+    assert len(lines) == 1, stderr[-2000:]
+    return json.loads(lines[0][len("INFO METRIC: "):])
+
+
+def test_the_summary_counts_what_was_emitted_and_quiet_keeps_only_its_json_line(tmp_path, start_sim, catalog):
+    sim = start_sim()
+    streams = ["customers", "tags"]
+    run = run_tap(tmp_path, make_config(sim), catalog(streams))
+    assert run.returncode == 0, run.stderr[-2000:]
+    metrics = metric_line(run.stderr)
+    rows = {row["stream"]: row for row in metrics["streams"]}
+    assert list(rows) == streams + ["TOTAL"]
+    for stream in streams:
+        assert rows[stream]["records"] == len(run.records[stream])
+        assert rows[stream]["bookmark"] == run.last_state["bookmarks"][stream]["updated_at"]
+    assert rows["TOTAL"]["records"] == total_records(run)
+    assert rows["TOTAL"]["requests"] == len(sim.requests) == sum(rows[s]["requests"] for s in streams)
+    table = run.stderr[run.stderr.index("sync summary:"):]
+    for stream in streams + ["TOTAL"]:
+        assert f"  {stream} " in table
+    quiet = run_tap(tmp_path, make_config(sim), catalog(streams), extra_args=["--quiet"])
+    assert quiet.returncode == 0
+    assert quiet.stderr.splitlines() == [line for line in quiet.stderr.splitlines() if "METRIC" in line]
+    assert metric_line(quiet.stderr)["streams"][-1]["stream"] == "TOTAL"

@@ -30,6 +30,11 @@ COVERAGE = {
         "test_readme_discover_select_sync_and_state",
     "tail -1 state-history.jsonl > state.json.tmp && mv state.json.tmp state.json":
         "test_readme_discover_select_sync_and_state",
+    "tap-kustomer --config config.json --catalog catalog.json --check": "test_readme_check_and_watch",
+    "tap-kustomer --config config.json --catalog catalog.json --state state.json --quiet > out.jsonl 2> sync.log":
+        "test_readme_check_and_watch",
+    "grep METRIC sync.log": "test_readme_check_and_watch",
+    "tap-kustomer --about --format markdown": "test_readme_check_and_watch",
     "tap-kustomer --config config.json --catalog catalog.json | .venvs/target-stitch/bin/target-stitch --dry-run "
     "| tail -1": "test_readme_targets",
     "echo '{\"destination_path\": \"output\", \"do_timestamp_file\": false}' > jsonl.json": "test_readme_targets",
@@ -39,6 +44,7 @@ COVERAGE = {
     "meltano install": "test_readme_meltano",
     "meltano config set tap-kustomer api_token '<your Kustomer API key>'": "test_readme_meltano",
     "meltano config set tap-kustomer start_date 2024-01-01T00:00:00Z": "test_readme_meltano",
+    "meltano select tap-kustomer --list --all": "test_readme_meltano",
     "meltano run tap-kustomer target-jsonl": "test_readme_meltano",
     "meltano state get dev:tap-kustomer-to-target-jsonl": "test_readme_meltano",
 }
@@ -141,6 +147,31 @@ def test_readme_discover_select_sync_and_state(tmp_path, sim):
     assert len(history) >= 2 and json.loads((tmp_path / "state.json").read_text()) == history[-1]
 
 
+def test_readme_check_and_watch(tmp_path, sim):
+    (block,) = blocks_for("test_readme_check_and_watch")
+    streams = ("customers", "tags")
+    config = make_config(sim)
+    write_json(tmp_path / "config.json", config)
+    write_json(tmp_path / "catalog.json", select(discover(tmp_path, config), streams))
+    write_json(tmp_path / "state.json", {})
+    result = run_bash(block, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    check, metric, about = re.split(r"\n(?=METRIC: |# tap-kustomer)", result.stdout.replace("INFO METRIC", "METRIC"))
+    assert check.startswith("token OK on ") and re.search(r"^customers +ok +[\d,]+ +search$", check, re.M)
+    assert re.search(r"^tags +ok .*GET /v1/tags$", check, re.M)
+    figures = json.loads(metric.strip()[len("METRIC: "):])
+    records = {}
+    for message in read_jsonl(tmp_path / "out.jsonl"):
+        if message["type"] == "RECORD":
+            records.setdefault(message["stream"], []).append(message["record"])
+    assert_complete(sim.truth(), records, streams)
+    assert figures["streams"][-1] == dict(figures["streams"][-1], stream="TOTAL",
+                                          records=sum(len(rows) for rows in records.values()))
+    # --quiet left nothing but the METRIC line in the log.
+    assert (tmp_path / "sync.log").read_text().splitlines() == [f"INFO {metric.strip()}"]
+    assert "Capabilities: catalog, discover, state, about" in about and "| `start_date` |" in about
+
+
 def test_readme_targets(tmp_path, sim):
     require(TARGET_STITCH, TARGET_JSONL)
     (block,) = blocks_for("test_readme_targets")
@@ -176,6 +207,7 @@ def test_readme_meltano(tmp_path, sim):
                    TAP_KUSTOMER_START_DATE="2020-01-01T00:00:00Z", TAP_KUSTOMER_INDEX_LAG_SECONDS="0")
     result = run_bash(block, clone, env, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
+    assert re.search(r"\[automatic *\] customers\.updated_at", result.stdout), result.stdout[-3000:]
     state = json.loads(result.stdout.strip().split("\n")[-1])["singer_state"]
     assert set(state["bookmarks"]) == set(README_SELECTION) and "currently_syncing" not in state
     landed = {stream: read_jsonl(clone / "output" / f"{stream}.jsonl") for stream in README_SELECTION}

@@ -19,6 +19,7 @@ VENVS = ROOT / ".venvs"
 MELTANO = VENVS / "meltano" / "bin" / "meltano"
 TARGET_JSONL = VENVS / "target-jsonl" / "bin" / "target-jsonl"
 TARGET_STITCH = VENVS / "target-stitch" / "bin" / "target-stitch"
+SINGER_CHECK_TAP = VENVS / "singer-tools" / "bin" / "singer-check-tap"
 # The state ID Meltano gives `meltano run tap-kustomer target-jsonl` in the dev environment.
 STATE_ID = "dev:tap-kustomer-to-target-jsonl"
 
@@ -64,7 +65,7 @@ def last_state(messages):
 
 
 def json_lines(text):
-    # Not splitlines(): the tap writes U+2028 unescaped inside strings, and splitlines() breaks lines there.
+    # Not splitlines(): a target may write U+2028 unescaped inside a string, and splitlines() breaks lines there.
     return [json.loads(line) for line in text.split("\n") if line.strip()]
 
 
