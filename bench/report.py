@@ -51,7 +51,7 @@ def judge(results):
     return rows
 
 
-def side_by_side(ours_run, peer, data_name):
+def side_by_side(ours_run, ours_incremental, peer, data_name):
     """The published tap's figures where they mean something, and ours on the same data and streams."""
     if not peer or not peer.get("streams"):
         return None
@@ -74,6 +74,12 @@ def side_by_side(ours_run, peer, data_name):
         "duplicates": sum(item["records"]["duplicates"] for item in runs),
         "missing": sum(item["records"]["missing"] for item in runs),
     }
+    # Target 5 on the streams whose rerun from the published tap's own final state finished.
+    again = {name: item["incremental"] for name, item in streams.items()
+             if (item.get("incremental") or {}).get("exit_code") == 0}
+    again_search = [name for name in again if name in SEARCH]
+    theirs.update(incremental_streams=sorted(again), incremental_emitted=sum(i["emitted"] for i in again.values()),
+                  incremental_search=sum(again[name]["requests"]["search"].get(name, 0) for name in again_search))
     ours = {
         # Ours makes no requests besides searches on these streams: no token checks.
         "search_per_1000_same_streams": per_thousand(ours_search, records),
@@ -82,10 +88,13 @@ def side_by_side(ours_run, peer, data_name):
         "rss_mb": ours_run["run"]["rss_mb"],
         "duplicates": sum(item["duplicates"] for item in ours_run["truth"].values()),
         "missing": sum(item["missing"] for item in ours_run["truth"].values()),
+        "incremental_emitted": sum(ours_incremental["streams"][name]["emitted"] for name in again),
+        "incremental_search": sum(ours_incremental["streams"][name]["search_requests"] for name in again_search),
     }
     ratios = {key: ratio(ours[mine], theirs[key]) for key, mine in (
         ("search_per_1000", "search_per_1000_same_streams"), ("all_requests_per_1000", "all_per_1000_same_streams"),
-        ("cpu_ratio", "cpu_ratio"), ("records_per_cpu_second", "records_per_cpu_second"), ("rss_mb", "rss_mb"))}
+        ("cpu_ratio", "cpu_ratio"), ("records_per_cpu_second", "records_per_cpu_second"), ("rss_mb", "rss_mb"),
+        ("incremental_emitted", "incremental_emitted"), ("incremental_search", "incremental_search"))}
     return {"data": data_name, "records": ours_run["records"], "published": theirs, "ours": ours,
             "ours_over_theirs": ratios, "streams": _stream_rows(ours_run, streams)}
 
@@ -189,9 +198,15 @@ def _print_sides(results, sides):
         ("peak RSS MB", ours["rss_mb"], theirs["rss_mb"], ratios["rss_mb"], 1),
         ("duplicate records", ours["duplicates"], theirs["duplicates"], None, 0),
         ("missing records", ours["missing"], theirs["missing"], None, 0),
+        ("rerun, no changes: records emitted", ours["incremental_emitted"], theirs["incremental_emitted"],
+         ratios["incremental_emitted"], 0),
+        ("  search requests", ours["incremental_search"], theirs["incremental_search"],
+         ratios["incremental_search"], 0),
     ]
     for name, mine, published, quotient, digits in lines:
         print(f"{name:<44} {_num(mine, digits):>12} {_num(published, digits):>12} {_num(quotient, 3):>12}")
+    print(f"(reruns: the streams whose rerun of the published tap finished: "
+          f"{', '.join(theirs['incremental_streams']) or 'none'})")
     for name, error in theirs["failed_streams"].items():
         print(f"  published {name}: {error[:150]}")
     if results["published"].get("error"):

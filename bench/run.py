@@ -124,7 +124,8 @@ def main(argv=None):
     results["memory"] = memory_figures(points)
 
     rows = judge(results)
-    sides = side_by_side(full if args.peer_on_bench else small, results.get("published"),
+    partner = (full, results["incremental"]) if args.peer_on_bench else (small, small["incremental"])
+    sides = side_by_side(*partner, results.get("published"),
                          "bench data set" if args.peer_on_bench else "fifth-size data set")
     results["side_by_side"] = sides
     results["targets"] = [{"target": name, "measured": figure, "limit": limit, "met": met}
