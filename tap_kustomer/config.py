@@ -49,7 +49,8 @@ SETTINGS = (
     Setting("region", "string", "Shortcut for base_url: us, eu or in (ignored when base_url is set)."),
     Setting("user_agent", "string", "Sent as the User-Agent header (include a contact email); "
             "without it the tap sends tap-kustomer/VERSION."),
-    Setting("date_window_size", "integer", "Days one search query covers at first; quiet spans widen it.",
+    Setting("date_window_size", "integer", "Days a search window covers after a stream's first query, "
+            "which reaches to the end; quiet spans widen it.",
             default=60, minimum=1, maximum=3650),
     Setting("page_size_limit", "integer", "Records per page, clamped to each endpoint's maximum "
             "(search 500, users and teams 500, other lists 100).", default=500, minimum=1, maximum=10000),

@@ -1,7 +1,8 @@
 """How to walk a search context without losing, repeating or looping: pure logic, no I/O.
 
-The walk asks for one query at a time and is told what came back. It covers [lower, end) in windows,
-and inside a window it pages by keyset: every request is page 1 of `updated_at >= cursor`, where the
+The walk asks for one query at a time and is told what came back. It covers [lower, end): the first
+query reaches to the end, later ones cover windows from where its first page ended. Inside a window
+it pages by keyset: every request is page 1 of `updated_at >= cursor`, where the
 cursor is the last timestamp seen and the ids already emitted at that timestamp are skipped. That way
 records that move (updated mid-sync) or appear late never shift an offset under us, and the 100-page /
 10,000-result caps come into play only inside a tie.
@@ -112,7 +113,9 @@ class TieWalk:
         self.page = 1
 
 
-class SearchWalk:
+class SearchWalk:  # pylint: disable=too-many-instance-attributes
+    # The window, the cursor and the tie are one state with invariants across them; split up, each
+    # part would need the others to check them.
     """Plans the queries for one search stream over [lower, end) and dedupes what they return."""
 
     def __init__(self, lower, end, window_days, page_size, result_cap=DEFAULT_RESULT_CAP):
@@ -121,7 +124,10 @@ class SearchWalk:
         self.result_cap = result_cap
         self.window = timedelta(days=window_days)
         self.window_lower = lower
-        self.window_upper = min(lower + self.window, end)
+        # Nothing is known yet of where the records lie (a start_date may be years before the first), so the
+        # first query reaches to the end; windows begin where its first page ends.
+        self.window_upper = end
+        self.opening = True
         self.window_requests = 0
         self.cursor = lower
         self.cursor_inclusive = True
@@ -163,12 +169,24 @@ class SearchWalk:
             self.seen_at_cursor = {record_id for record_id, stamp in zip(page.ids, page.timestamps)
                                    if stamp == last}
             self.checkpoint = last
-            self._widen_if_short(page)
+            if self.opening:
+                self._first_window(page)
+            else:
+                self._widen_if_short(page)
         else:
             seen = self.seen_at_cursor
             seen.update(page.ids[index] for index in fresh)
             self.tie = TieWalk(last, seen, self.page_size, self.result_cap)
         return fresh
+
+    def _first_window(self, page):
+        """After the opening page, windows of the configured size, unless the rest fits in one page."""
+        self.opening = False
+        left = None if page.total is None else page.total - len(page.ids) + len(self.seen_at_cursor)
+        if left is None or left >= self.page_size:
+            self.window_lower = self.cursor
+            self.window_upper = min(self.cursor + self.window, self.end)
+            self.window_requests = 0
 
     def _widen_if_short(self, page):
         """Widen the window before its last page would come back part-empty.

@@ -102,8 +102,8 @@ def test_empty_range_and_empty_windows_terminate():
     search = FakeSearch({})
     emitted, walk = run_walk(search, at(0), at(86_400 * 700), page_size=500, window_days=60)
     assert not emitted and walk.finished
-    # an empty first window says nothing of where records start: the second query asks for the rest
-    assert search.requests == 2
+    # the first query reaches to the end, so an empty range costs one request
+    assert search.requests == 1
 
 
 def test_records_long_after_start_date_cost_no_empty_windows():
@@ -111,8 +111,20 @@ def test_records_long_after_start_date_cost_no_empty_windows():
     search = FakeSearch({f"r{index}": late + timedelta(seconds=index) for index in range(1000)})
     emitted, _ = run_walk(search, at(0), at(86_400 * 1600), page_size=500, window_days=60)
     assert len(emitted) == 1000
-    # the empty first window, then pages of 500 and 499 (the cursor's record comes again), then the last one
-    assert search.requests == 4
+    # the first query reaches to the end: pages of 500 and 499 (the cursor's record comes again), then the
+    # last one; no request is spent on the empty years before
+    assert search.requests == 3
+
+
+def test_an_empty_window_after_the_first_asks_for_the_rest_at_once():
+    records = spread(1_200)
+    records.update({f"late{index}": at(86_400 * 900 + index) for index in range(10)})
+    search = FakeSearch(records)
+    emitted, _ = run_walk(search, at(0), at(86_400 * 1000), page_size=500, window_days=1)
+    assert sorted(emitted) == sorted(records)
+    # 500 to the end, then 1-day windows: 500 and the short rest, one empty window, then the rest in one
+    # query, where doubling windows would have cost ten empty ones
+    assert search.requests == 5, search.requests
 
 
 def test_records_outside_the_range_are_not_emitted():
