@@ -1,6 +1,8 @@
 """Shared by the bench and its peer lane: data sets, measured subprocesses, Singer output, the JSON floor."""
 import gc
 import json
+import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ LAUNCHER = ROOT / "bench" / "launch.py"
 OUR_TAP = Path(sys.executable).with_name("tap-kustomer")
 PEER_PYTHON = ROOT / ".venvs" / "peer" / "bin" / "python"
 PEER_WRAPPER = ROOT / "bench" / "peer_wrapper.py"
+FLOOR_CHILD = ROOT / "bench" / "floor_child.py"
 SEARCH = ("customers", "conversations", "messages", "notes", "kobjects", "companies")
 LISTS = ("users", "teams", "tags", "shortcuts", "brands")
 STREAM_OF_CONTEXT = dict(SEARCH_STREAMS)
@@ -182,6 +185,22 @@ def json_floor(bodies, loads=json.loads, observe=None, passes=1):
         return sum(best)
     finally:
         gc.unfreeze()
+
+
+def json_floor_fresh(bodies, runs=3):
+    """The floor in the tap's own conditions: json.loads once over `bodies` in a fresh interpreter set up
+    like the tap (bench/floor_child.py); the median of `runs` such processes, as the machine is noisy."""
+    path = WORK / "floor-bodies.bin"
+    with open(path, "wb") as handle:
+        for body in bodies:
+            handle.write(struct.pack("<I", len(body)))
+            handle.write(body)
+    try:
+        seconds = [float(subprocess.run([sys.executable, str(FLOOR_CHILD), str(path)], capture_output=True,
+                                        text=True, check=True, cwd=ROOT).stdout) for _ in range(runs)]
+    finally:
+        path.unlink()
+    return statistics.median(seconds)
 
 
 def select(catalog, streams):
