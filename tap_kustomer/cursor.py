@@ -118,8 +118,11 @@ class SearchWalk:  # pylint: disable=too-many-instance-attributes
     # part would need the others to check them.
     """Plans the queries for one search stream over [lower, end) and dedupes what they return."""
 
-    def __init__(self, lower, end, window_days, page_size, result_cap=DEFAULT_RESULT_CAP):
+    def __init__(self, lower, end, window_days, page_size, result_cap=DEFAULT_RESULT_CAP, settled=None):
         self.end = end
+        # Before this moment the index has caught up with every update (the sync start minus the index lag):
+        # a stamp before it sits where the index holds it.
+        self.settled = end if settled is None else settled
         self.page_size = page_size
         self.result_cap = result_cap
         self.window = timedelta(days=window_days)
@@ -159,11 +162,7 @@ class SearchWalk:  # pylint: disable=too-many-instance-attributes
         if not page.ids or not page_has_more(page, 1, self.page_size):
             self._next_window(empty=not page.ids)
             return fresh
-        # The page is in index order. A stamp out of that order, or out of the query's range, belongs to a
-        # version the index has not placed yet: moving the cursor to it would jump over records the index
-        # still holds below it. So the cursor moves to the last stamp in range, not the largest.
-        in_range = [stamp for stamp in page.timestamps if self.cursor <= stamp < self.window_upper]
-        last = in_range[-1] if in_range else max(page.timestamps)
+        last = self._next_cursor(page.timestamps)
         if last > self.cursor:
             self.cursor, self.cursor_inclusive = last, True
             self.seen_at_cursor = {record_id for record_id, stamp in zip(page.ids, page.timestamps)
@@ -178,6 +177,24 @@ class SearchWalk:  # pylint: disable=too-many-instance-attributes
             seen.update(page.ids[index] for index in fresh)
             self.tie = TieWalk(last, seen, self.page_size, self.result_cap)
         return fresh
+
+    def _next_cursor(self, stamps):
+        """Where keyset paging goes on from. The page is in index order, but a search may show a version
+        newer than the index holds (updated within the index lag), whose stamp is later than its place:
+        moving the cursor there would jump over records the index holds in between. Such a stamp is never
+        settled, so the cursor moves to the last settled stamp in range, and past the settled moment only
+        once a page holds nothing before it."""
+        upper = self.window_upper
+        settled = [stamp for stamp in stamps if self.cursor <= stamp < upper and stamp < self.settled]
+        if settled:
+            return settled[-1]
+        in_range = [stamp for stamp in stamps if self.cursor <= stamp < upper]
+        if not in_range:
+            # A full page matched by its index places, every record showing a later version: nothing on it
+            # says where the next page starts. The last STATE stays valid, and the index catches up.
+            raise WalkError("a full search page shows only versions newer than the index places them "
+                            "(updated in the last minutes); run again from the last STATE shortly")
+        return in_range[-1]
 
     def _first_window(self, page):
         """After the opening page, windows of the configured size, unless the rest fits in one page."""

@@ -143,8 +143,9 @@ class Pacer:
                         [spacing.wait(now) if spacing else 0.0])
             if pause <= 0:
                 break
-            self.slept += pause
+            # Counted once slept: a stop request may cut the wait short.
             self.sleep(pause)
+            self.slept += pause
         now = self.clock()
         self.headers[kind].spend()
         for cap in self.caps[kind]:

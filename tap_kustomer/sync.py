@@ -116,7 +116,7 @@ class StreamRun:
         if self.start >= self.end:
             return
         page_size = self.stream.page_size(self.config.page_size_limit)
-        walk = SearchWalk(self.start, self.end, self.config.date_window_size, page_size)
+        walk = SearchWalk(self.start, self.end, self.config.date_window_size, page_size, settled=self.safe)
         pages = SearchPages(self.sync.client, self.stream.context, walk, page_size)
         try:
             for resources, checkpoint in pages:
