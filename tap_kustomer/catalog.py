@@ -42,12 +42,19 @@ def _entry_name(entry, position):
         raise CatalogError(f"catalog: stream {name} needs a 'schema' object and a 'metadata' list")
     if not isinstance(entry["schema"].get("properties", {}), (dict, type(None))):
         raise CatalogError(f"catalog: stream {name}'s schema 'properties' must be an object")
-    for item in entry.get("metadata", []):
-        if not (isinstance(item, dict) and isinstance(item.get("breadcrumb"), list)
-                and isinstance(item.get("metadata"), dict)):
-            raise CatalogError(f"catalog: stream {name} has malformed metadata (each item needs a "
-                               f"'breadcrumb' list and a 'metadata' object); regenerate it with --discover")
     return name
+
+
+def _metadata_map(entry, name):
+    items = entry.get("metadata", [])
+    if all(isinstance(item, dict) and isinstance(item.get("breadcrumb"), list)
+           and isinstance(item.get("metadata"), dict) for item in items):
+        try:
+            return metadata.to_map(items)
+        except TypeError:  # a breadcrumb part that cannot be part of a key
+            pass
+    raise CatalogError(f"catalog: stream {name} has malformed metadata (each item needs a 'breadcrumb' list "
+                       f"and a 'metadata' object); regenerate it with --discover")
 
 
 def _is_selected(entry, mdata):
@@ -79,11 +86,7 @@ def parse_catalog(data):
     selections = []
     for position, entry in enumerate(data["streams"]):
         name = _entry_name(entry, position)
-        try:
-            mdata = metadata.to_map(entry.get("metadata", []))
-        except (KeyError, TypeError):
-            raise CatalogError(f"catalog: stream {name} has malformed metadata (each item needs "
-                               f"'breadcrumb' and 'metadata')") from None
+        mdata = _metadata_map(entry, name)
         if not _is_selected(entry, mdata):
             continue
         # Our own schema, not the catalog's copy: a catalog from an older version must not shape records.

@@ -184,17 +184,14 @@ class SearchWalk:  # pylint: disable=too-many-instance-attributes
         moving the cursor there would jump over records the index holds in between. Such a stamp is never
         settled, so the cursor moves to the last settled stamp in range, and past the settled moment only
         once a page holds nothing before it."""
-        upper = self.window_upper
-        settled = [stamp for stamp in stamps if self.cursor <= stamp < upper and stamp < self.settled]
-        if settled:
-            return settled[-1]
-        in_range = [stamp for stamp in stamps if self.cursor <= stamp < upper]
+        in_range = [stamp for stamp in stamps if self.cursor <= stamp < self.window_upper]
         if not in_range:
             # A full page matched by its index places, every record showing a later version: nothing on it
             # says where the next page starts. The last STATE stays valid, and the index catches up.
             raise WalkError("a full search page shows only versions newer than the index places them "
                             "(updated in the last minutes); run again from the last STATE shortly")
-        return in_range[-1]
+        settled = [stamp for stamp in in_range if stamp < self.settled]
+        return (settled or in_range)[-1]
 
     def _first_window(self, page):
         """After the opening page, windows of the configured size, unless the rest fits in one page."""

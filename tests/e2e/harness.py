@@ -25,11 +25,7 @@ class TapRun:
 
     @property
     def records(self):
-        grouped = defaultdict(list)
-        for message in self.messages:
-            if message["type"] == "RECORD":
-                grouped[message["stream"]].append(message["record"])
-        return grouped
+        return group_records(self.messages)
 
     @property
     def states(self):
@@ -42,6 +38,14 @@ class TapRun:
 
     def critical_lines(self):
         return [line for line in self.stderr.splitlines() if line.startswith("CRITICAL")]
+
+
+def group_records(messages):
+    grouped = defaultdict(list)
+    for message in messages:
+        if message["type"] == "RECORD":
+            grouped[message["stream"]].append(message["record"])
+    return grouped
 
 
 def parse_messages(text):

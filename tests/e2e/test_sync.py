@@ -6,10 +6,9 @@ import subprocess
 import pytest
 
 from tests.e2e.harness import (ALL_STREAMS, LIST_STREAMS, SEARCH_STREAMS, TAP, duplicates, make_config,
-                               assert_complete, parse_messages, run_tap, write_json)
+                               assert_complete, group_records, parse_messages, run_tap, write_json)
 from tests.ecosystem.tools import SINGER_CHECK_TAP, require
 from tests.sandbox import SimOptions
-
 
 
 def total_records(run):
@@ -122,10 +121,7 @@ def test_killed_sync_resumes_from_last_state_without_loss(tmp_path, start_sim, c
     last_state = [m["value"] for m in first if m["type"] == "STATE"][-1]
     resumed = run_tap(tmp_path, make_config(sim), catalog(), state=last_state)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    combined = {}
-    for message in first + resumed.messages:
-        if message["type"] == "RECORD":
-            combined.setdefault(message["stream"], []).append(message["record"])
+    combined = group_records(first + resumed.messages)
     assert_complete(sim.truth(), combined, ALL_STREAMS)
     # Finished streams are not extracted again.
     finished = [s for s in ALL_STREAMS if s in last_state["bookmarks"] and s != last_state.get("currently_syncing")]
@@ -155,10 +151,7 @@ def test_a_stop_signal_stops_cleanly_with_a_valid_state(tmp_path, start_sim, cat
     messages = parse_messages(b"".join(lines).decode())
     assert messages[-1]["type"] == "STATE", "records were emitted after the last STATE"
     resumed = run_tap(tmp_path, make_config(sim), catalog(SEARCH_STREAMS), state=messages[-1]["value"])
-    combined = {}
-    for message in messages + resumed.messages:
-        if message["type"] == "RECORD":
-            combined.setdefault(message["stream"], []).append(message["record"])
+    combined = group_records(messages + resumed.messages)
     assert_complete(sim.truth(), combined, SEARCH_STREAMS)
 
 

@@ -10,7 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.e2e.harness import assert_complete, discover, make_config, select, write_json
+from tests.e2e.harness import assert_complete, discover, group_records, make_config, select, write_json
 from tests.ecosystem.tools import (MELTANO, ROOT, TARGET_JSONL, TARGET_STITCH, VENVS, StitchGate, base_env,
                                    fenced_blocks, json_lines, read_jsonl, readme_commands, require, run_bash,
                                    section)
@@ -113,10 +113,7 @@ def test_readme_discover_select_sync_and_state(tmp_path, sim):
     catalog = json.loads((tmp_path / "catalog.json").read_text())
     selected = {entry["tap_stream_id"] for entry in catalog["streams"] if entry["metadata"][0]["metadata"]["selected"]}
     assert selected == set(README_SELECTION)
-    records = {}
-    for message in read_jsonl(tmp_path / "out.jsonl"):
-        if message["type"] == "RECORD":
-            records.setdefault(message["stream"], []).append(message["record"])
+    records = group_records(read_jsonl(tmp_path / "out.jsonl"))
     assert set(records) == set(README_SELECTION)
     assert_complete(sim.truth(), records, README_SELECTION)
 
@@ -160,10 +157,7 @@ def test_readme_check_and_watch(tmp_path, sim):
     assert check.startswith("token OK on ") and re.search(r"^customers +ok +[\d,]+ +search$", check, re.M)
     assert re.search(r"^tags +ok .*GET /v1/tags$", check, re.M)
     figures = json.loads(metric.strip()[len("METRIC: "):])
-    records = {}
-    for message in read_jsonl(tmp_path / "out.jsonl"):
-        if message["type"] == "RECORD":
-            records.setdefault(message["stream"], []).append(message["record"])
+    records = group_records(read_jsonl(tmp_path / "out.jsonl"))
     assert_complete(sim.truth(), records, streams)
     assert figures["streams"][-1] == dict(figures["streams"][-1], stream="TOTAL",
                                           records=sum(len(rows) for rows in records.values()))

@@ -1,5 +1,6 @@
 """The tap's stdout piped into real targets, each in its own venv; correctness is judged against sim.truth()."""
-from tests.e2e.harness import ALL_STREAMS, assert_complete, discover, make_config, select, write_json
+from tests.e2e.harness import (ALL_STREAMS, assert_complete, discover, group_records, make_config, select,
+                               write_json)
 from tests.ecosystem.tools import (SINGER_CHECK_TAP, TARGET_JSONL, TARGET_STITCH, json_lines, last_state, pipe,
                                    read_jsonl, require)
 
@@ -59,9 +60,7 @@ def test_singer_check_tap_in_its_own_venv_accepts_every_stream(tmp_path, sim):
     require(SINGER_CHECK_TAP)
     config, catalog = prepare(tmp_path, sim, ALL_STREAMS)
     messages, report = pipe(tmp_path, config, catalog, [SINGER_CHECK_TAP])
-    assert_complete(sim.truth(), {stream: [m["record"] for m in messages
-                                           if m["type"] == "RECORD" and m["stream"] == stream]
-                                  for stream in ALL_STREAMS}, ALL_STREAMS)
+    assert_complete(sim.truth(), group_records(messages), ALL_STREAMS)
     # Its report names every stream it validated, with the count of records it saw.
     for stream in ALL_STREAMS:
         assert stream in report, report[-2000:]
