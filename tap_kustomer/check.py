@@ -1,54 +1,68 @@
-"""--check: one request per selected stream to prove the token, region and permissions, before a sync."""
-import math
-
+"""--check: prove the token, region and permissions, and ask each selected stream's source what a full
+sync holds and costs, span by span, before a sync."""
 from .client import KustomerClient
-from .cursor import SearchQuery
-from .errors import AccessDenied, BadRequest
-from .extract import search_body
-from .streams import LIST_FALLBACK_PAGE_MAX, STREAMS
-from .timeutil import utc_now
+from .errors import AccessDenied
+from .sources import HORIZON_MARGIN, ReadRange, Searched, source_of
+from .streams import STREAMS
+from .timeutil import format_timestamp, utc_now
+
+# Where notes past the horizon live, if anywhere: one notes request per archived conversation.
+NOTES_HOLDER = Searched("conversation")
 
 
-def _count(client, stream, config):
-    """(records the stream would sync, or None when the endpoint does not say, source used)."""
-    if stream.is_search:
-        query = SearchQuery(config.start_date, True, config.end_date or utc_now(), False, 1)
-        try:
-            payload = client.search(search_body(stream.context, query), 1, 1)
-            return (payload.get("meta") or {}).get("total"), "search"
-        except BadRequest:
-            if stream.path is None:
-                raise
-    payload = client.get(stream.path, {"page": 1, "pageSize": 1})
-    return (payload.get("meta") or {}).get("total"), f"GET {stream.path}"
+def full_range(config):
+    now = utc_now()
+    return ReadRange(start=config.start_date, end=min(now, config.end_date) if config.end_date else now,
+                     settled=now, now=now, page_size=config.page_size_limit, window_days=config.date_window_size)
+
+
+def _out_of_reach(client, stream, reading):
+    """A line for a search stream whose context archive search lacks, when start_date is past the horizon."""
+    source = stream.source
+    if not isinstance(source, Searched) or source.archive or reading.start >= reading.horizon_low:
+        return None
+    holders = NOTES_HOLDER.estimate(client, reading)[0]
+    held = "?" if holders.records is None else f"{holders.records:,}"
+    return (f"{stream.name} updated before {format_timestamp(reading.horizon_low + HORIZON_MARGIN)} are past "
+            f"search's two-year horizon and archive search has no {source.context} context: they are not "
+            f"synced. Reading them one conversation at a time would cost {held} requests (one per archived "
+            f"conversation) at the org budget")
 
 
 def preflight(config, selections):
     client = KustomerClient(config)
+    reading = full_range(config)
     try:
         me = client.get("/v1/users/current")
         user = (me.get("data") or {}).get("attributes") or {}
         print(f"token OK on {config.base_url}: {user.get('name') or user.get('email') or 'API user'} "
               f"({user.get('userType', 'unknown type')})")
         streams = [selection.stream for selection in selections] if selections is not None else list(STREAMS)
-        denied, search_requests = [], 0
-        print(f"{'stream':<14} {'access':<8} {'records':>9}  source")
+        denied, costs, gaps = [], {}, []
+        print(f"{'stream':<14} {'access':<8} {'span':<9} {'records':>9} {'requests':>9}  source")
         for stream in streams:
             try:
-                total, source = _count(client, stream, config)
+                estimates = source_of(stream).estimate(client, reading)
+                gap = _out_of_reach(client, stream, reading)
             except AccessDenied as exc:
                 denied.append(stream.name)
-                print(f"{stream.name:<14} {'DENIED':<8} {'':>9}  needs {stream.roles} ({exc})")
+                print(f"{stream.name:<14} {'DENIED':<8} {'':<9} {'':>9} {'':>9}  needs {stream.roles} ({exc})")
                 continue
-            if source == "search" and isinstance(total, int):
-                search_requests += math.ceil(total / stream.page_size(config.page_size_limit)) + 1
-            shown = f"{total:,}" if isinstance(total, int) else "?"
-            print(f"{stream.name:<14} {'ok':<8} {shown:>9}  {source}")
-        minutes = search_requests / config.search_requests_per_minute
-        print(f"a full sync needs about {search_requests:,} search requests: ~{minutes:.1f} min at "
-              f"{config.search_requests_per_minute} searches/min, plus the list pages "
-              f"(up to {LIST_FALLBACK_PAGE_MAX} records each), plus a few pages for each timestamp that "
-              f"more records share than a page holds")
+            for estimate in estimates:
+                shown = "?" if estimate.records is None else f"{estimate.records:,}"
+                cost = "?" if estimate.requests is None else f"{estimate.requests:,}"
+                print(f"{stream.name:<14} {'ok':<8} {estimate.span:<9} {shown:>9} {cost:>9}  {estimate.source}")
+                costs[estimate.span] = costs.get(estimate.span, 0) + (estimate.requests or 0)
+            gaps += [gap] if gap else []
+        for span in ("archive", "standard"):
+            if span in costs:
+                minutes = costs[span] / config.search_requests_per_minute
+                print(f"{span} span: about {costs[span]:,} search requests, ~{minutes:.1f} min at "
+                      f"{config.search_requests_per_minute} searches/min")
+        print("plus one archive request per search stream at the horizon, the list pages, and a few pages for "
+              "each timestamp that more records share than a page holds")
+        for gap in gaps:
+            print(gap)
         if denied:
             print(f"cannot read: {', '.join(denied)}")
             return 1

@@ -11,7 +11,7 @@ Keyset paging stalls only when one timestamp holds more records than a page. The
 single timestamp by offset (`updated_at == T`), checks that it saw as many distinct ids as the search
 reports, walks again if the tie order shifted between pages, and carries on strictly after T.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .errors import WalkError
@@ -113,69 +113,101 @@ class TieWalk:
         self.page = 1
 
 
-class SearchWalk:  # pylint: disable=too-many-instance-attributes
-    # The window, the cursor and the tie are one state with invariants across them; split up, each
-    # part would need the others to check them.
+@dataclass(frozen=True)
+class WalkLimits:
+    """What a walk is given and never changes: where it ends, what is settled, the page and result caps."""
+    end: object
+    settled: object  # before this moment the index has caught up with every update
+    page_size: int
+    result_cap: int = DEFAULT_RESULT_CAP
+
+
+@dataclass
+class Window:
+    """The closed-open span of updatedAt the current query covers, and how many requests it has taken."""
+    lower: object
+    upper: object
+    size: timedelta
+    requests: int = 0
+
+
+@dataclass
+class Cursor:
+    """Where keyset paging goes on from: the timestamp, whether it is included, the ids read there."""
+    moment: object
+    inclusive: bool = True
+    seen: set = field(default_factory=set)
+
+
+# The walk's modes. OPENING: the first query, which reaches to the end. WINDOW: keyset pages inside a
+# window. TIE: offset pages over one timestamp that more records share than a page holds. DONE: finished.
+OPENING, WINDOW, TIE, DONE = "opening", "window", "tie", "done"
+
+
+class SearchWalk:
     """Plans the queries for one search stream over [lower, end) and dedupes what they return."""
 
     def __init__(self, lower, end, window_days, page_size, result_cap=DEFAULT_RESULT_CAP, settled=None):
-        self.end = end
-        # Before this moment the index has caught up with every update (the sync start minus the index lag):
-        # a stamp before it sits where the index holds it.
-        self.settled = end if settled is None else settled
-        self.page_size = page_size
-        self.result_cap = result_cap
-        self.window = timedelta(days=window_days)
-        self.window_lower = lower
+        self.limits = WalkLimits(end, end if settled is None else settled, page_size, result_cap)
         # Nothing is known yet of where the records lie (a start_date may be years before the first), so the
-        # first query reaches to the end; windows begin where its first page ends.
-        self.window_upper = end
-        self.opening = True
-        self.window_requests = 0
-        self.cursor = lower
-        self.cursor_inclusive = True
-        self.seen_at_cursor = set()
+        # first query reaches to the end; windows begin where its first page ended.
+        self.window = Window(lower, end, timedelta(days=window_days))
+        self.cursor = Cursor(lower)
         self.tie = None
         self.checkpoint = lower
+        self.mode = OPENING if lower < end else DONE
 
     @property
     def finished(self):
-        return self.tie is None and self.window_lower >= self.end
+        return self.mode == DONE
+
+    def check_invariants(self):
+        """What holds between any two requests; the tests call it after every page."""
+        limits, window, cursor = self.limits, self.window, self.cursor
+        assert self.mode in (OPENING, WINDOW, TIE, DONE), self.mode
+        assert (self.mode == TIE) == (self.tie is not None), (self.mode, self.tie)
+        assert self.checkpoint <= cursor.moment or self.mode == DONE, (self.checkpoint, cursor.moment)
+        if self.mode == DONE:
+            assert self.checkpoint >= limits.end or window.lower >= limits.end, self.checkpoint
+            return
+        assert window.lower <= cursor.moment < window.upper <= limits.end, (window, cursor.moment)
+        assert cursor.inclusive or not cursor.seen, "ids are kept only for an included cursor moment"
+        if self.mode == TIE:
+            assert self.tie.moment == cursor.moment and self.tie.seen is cursor.seen
 
     def next_query(self):
-        if self.finished:
+        if self.mode == DONE:
             return None
-        if self.tie is not None:
+        if self.mode == TIE:
             return self.tie.query()
-        return SearchQuery(self.cursor, self.cursor_inclusive, self.window_upper, False, 1)
+        return SearchQuery(self.cursor.moment, self.cursor.inclusive, self.window.upper, False, 1)
 
     def accept(self, page):
         """Take the page the last query returned; return the indexes of records to emit, in order."""
-        if self.tie is not None:
+        if self.mode == TIE:
             fresh = self.tie.accept(page)
             if self.tie.done:
                 self._leave_tie()
             return fresh
-        self.window_requests += 1
+        self.window.requests += 1
         fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
                  if self._is_new(record_id, stamp)]
-        if not page.ids or not page_has_more(page, 1, self.page_size):
+        if not page.ids or not page_has_more(page, 1, self.limits.page_size):
             self._next_window(empty=not page.ids)
             return fresh
         last = self._next_cursor(page.timestamps)
-        if last > self.cursor:
-            self.cursor, self.cursor_inclusive = last, True
-            self.seen_at_cursor = {record_id for record_id, stamp in zip(page.ids, page.timestamps)
-                                   if stamp == last}
+        if last > self.cursor.moment:
+            self.cursor = Cursor(last, True, {record_id for record_id, stamp in zip(page.ids, page.timestamps)
+                                              if stamp == last})
             self.checkpoint = last
-            if self.opening:
+            if self.mode == OPENING:
                 self._first_window(page)
             else:
                 self._widen_if_short(page)
         else:
-            seen = self.seen_at_cursor
-            seen.update(page.ids[index] for index in fresh)
-            self.tie = TieWalk(last, seen, self.page_size, self.result_cap)
+            self.cursor.seen.update(page.ids[index] for index in fresh)
+            self.tie = TieWalk(last, self.cursor.seen, self.limits.page_size, self.limits.result_cap)
+            self.mode = TIE
         return fresh
 
     def _next_cursor(self, stamps):
@@ -184,23 +216,22 @@ class SearchWalk:  # pylint: disable=too-many-instance-attributes
         moving the cursor there would jump over records the index holds in between. Such a stamp is never
         settled, so the cursor moves to the last settled stamp in range, and past the settled moment only
         once a page holds nothing before it."""
-        in_range = [stamp for stamp in stamps if self.cursor <= stamp < self.window_upper]
+        in_range = [stamp for stamp in stamps if self.cursor.moment <= stamp < self.window.upper]
         if not in_range:
             # A full page matched by its index places, every record showing a later version: nothing on it
             # says where the next page starts. The last STATE stays valid, and the index catches up.
             raise WalkError("a full search page shows only versions newer than the index places them "
                             "(updated in the last minutes); run again from the last STATE shortly")
-        settled = [stamp for stamp in in_range if stamp < self.settled]
+        settled = [stamp for stamp in in_range if stamp < self.limits.settled]
         return (settled or in_range)[-1]
 
     def _first_window(self, page):
         """After the opening page, windows of the configured size, unless the rest fits in one page."""
-        self.opening = False
-        left = None if page.total is None else page.total - len(page.ids) + len(self.seen_at_cursor)
-        if left is None or left >= self.page_size:
-            self.window_lower = self.cursor
-            self.window_upper = min(self.cursor + self.window, self.end)
-            self.window_requests = 0
+        self.mode = WINDOW
+        left = None if page.total is None else page.total - len(page.ids) + len(self.cursor.seen)
+        if left is None or left >= self.limits.page_size:
+            self.window = Window(self.cursor.moment, min(self.cursor.moment + self.window.size, self.limits.end),
+                                 self.window.size)
 
     def _widen_if_short(self, page):
         """Widen the window before its last page would come back part-empty.
@@ -210,36 +241,42 @@ class SearchWalk:  # pylint: disable=too-many-instance-attributes
         left means a short page, and a short page per window is most of the requests above the ideal.
         Keyset paging never goes deep, so a wider window costs nothing.
         """
-        if page.total is None or page.total >= self.result_cap:
+        if page.total is None or page.total >= self.limits.result_cap:
             return
-        left = page.total - len(page.ids) + len(self.seen_at_cursor)
-        if left < self.page_size and self.window_upper < self.end:
-            self.window_upper = min(self.window_upper + self.window, self.end)
-            self.window = min(self.window * 2, MAX_WINDOW)
+        left = page.total - len(page.ids) + len(self.cursor.seen)
+        window = self.window
+        if left < self.limits.page_size and window.upper < self.limits.end:
+            window.upper = min(window.upper + window.size, self.limits.end)
+            window.size = min(window.size * 2, MAX_WINDOW)
 
     def _is_new(self, record_id, stamp):
-        if stamp > self.cursor:
-            return stamp < self.window_upper
-        if stamp < self.cursor or not self.cursor_inclusive:
+        cursor = self.cursor
+        if stamp > cursor.moment:
+            return stamp < self.window.upper
+        if stamp < cursor.moment or not cursor.inclusive:
             return False
-        return record_id not in self.seen_at_cursor
+        return record_id not in cursor.seen
 
     def _leave_tie(self):
         # Everything at the tie's timestamp is out; continue strictly after it.
-        self.cursor, self.cursor_inclusive = self.tie.moment, False
-        self.seen_at_cursor = set()
+        self.cursor = Cursor(self.tie.moment, False)
         self.checkpoint = self.tie.moment
         self.tie = None
+        self.mode = WINDOW
 
     def _next_window(self, empty):
-        if self.window_requests <= 1 and self.window < MAX_WINDOW:
+        window, end = self.window, self.limits.end
+        if window.requests <= 1 and window.size < MAX_WINDOW:
             # A window answered by one page was sparse; widening saves a request per quiet span.
-            self.window *= 2
-        self.checkpoint = self.window_upper
-        self.window_lower = self.window_upper
+            window.size *= 2
+        self.checkpoint = window.upper
+        if window.upper >= end:
+            self.mode = DONE
+            return
         # An empty window says nothing about where the records start (a start_date years before the
         # org's first record): ask for the rest at once, since the page size bounds the answer anyway.
-        self.window_upper = self.end if empty else min(self.window_lower + self.window, self.end)
-        self.window_requests = 0
-        self.cursor, self.cursor_inclusive = self.window_lower, True
-        self.seen_at_cursor = set()
+        upper = end if empty else min(window.upper + window.size, end)
+        self.window = Window(window.upper, upper, window.size)
+        self.cursor = Cursor(window.upper)
+        if self.mode == OPENING:
+            self.mode = WINDOW

@@ -4,6 +4,9 @@ import time
 
 LOGGER = logging.getLogger("tap_kustomer")
 INTERVAL = 5.0
+# What a progress line calls the span being read (sources.Page.span).
+SPAN_NAMES = {"archive": "archive search (past the two-year horizon)", "standard": "search",
+              "sweep": "archive search at the horizon", "list": "list"}
 
 
 class Progress:
@@ -19,7 +22,7 @@ class Progress:
         self.last_log = self.started
         self.pages = 0
 
-    def page(self, records, position=None):
+    def page(self, records, span, position=None):
         self.pages += 1
         now = self.clock()
         if now - self.last_log < INTERVAL:
@@ -32,8 +35,8 @@ class Progress:
             done = min(max((position - start) / (end - start), 0.0), 1.0)
             if done > 0:
                 ahead = f", {done:.0%} of the updatedAt span, ~{_duration(elapsed * (1 - done) / done)} left"
-        LOGGER.info("%s: %s records, %d pages, %.0f records/s%s", self.stream, f"{records:,}", self.pages,
-                    records / elapsed, ahead)
+        LOGGER.info("%s: %s records, %d pages, %.0f records/s, %s%s", self.stream, f"{records:,}", self.pages,
+                    records / elapsed, SPAN_NAMES.get(span, span), ahead)
 
 
 def _duration(seconds):

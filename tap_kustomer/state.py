@@ -1,9 +1,15 @@
-"""State: read (including the original tap's flat form), validate, and update bookmarks."""
+"""State: read (including the original tap's flat form), validate, and update bookmarks.
+
+A bookmark is {"updated_at": ts}, plus {"archive_sweep_from": ts} while a run that crossed the search
+horizon still owes its archive sweep (sources.py): a resumed run must make it.
+"""
 import orjson
 
 from .errors import StateError
 from .streams import REPLICATION_KEY, STREAMS_BY_NAME
 from .timeutil import format_timestamp, parse_timestamp
+
+SWEEP_KEY = "archive_sweep_from"
 
 
 def load_state_file(path):
@@ -39,11 +45,8 @@ def normalise_state(data):
             value = {REPLICATION_KEY: value}
         if not isinstance(value, dict) or REPLICATION_KEY not in value:
             raise StateError(f"state: bookmark for {stream} must look like {{\"updated_at\": \"<timestamp>\"}}")
-        try:
-            moment = parse_timestamp(value[REPLICATION_KEY])
-        except (ValueError, TypeError):
-            raise StateError(f"state: bookmark for {stream} is not a date: {value[REPLICATION_KEY]!r}") from None
-        clean["bookmarks"][stream] = {REPLICATION_KEY: format_timestamp(moment)}
+        keys = (REPLICATION_KEY, SWEEP_KEY) if value.get(SWEEP_KEY) is not None else (REPLICATION_KEY,)
+        clean["bookmarks"][stream] = {key: format_timestamp(_moment(stream, key, value[key])) for key in keys}
     syncing = data.get("currently_syncing")
     if syncing is not None:
         if not isinstance(syncing, str) or syncing not in STREAMS_BY_NAME:
@@ -52,13 +55,28 @@ def normalise_state(data):
     return clean
 
 
+def _moment(stream, key, value):
+    try:
+        return parse_timestamp(value)
+    except (ValueError, TypeError):
+        label = "bookmark" if key == REPLICATION_KEY else key
+        raise StateError(f"state: {label} for {stream} is not a date: {value!r}") from None
+
+
 def get_bookmark(state, stream):
+    """(bookmark moment or None, the moment an owed archive sweep starts or None)."""
     value = state["bookmarks"].get(stream)
-    return parse_timestamp(value[REPLICATION_KEY]) if value else None
+    if not value:
+        return None, None
+    owed = value.get(SWEEP_KEY)
+    return parse_timestamp(value[REPLICATION_KEY]), None if owed is None else parse_timestamp(owed)
 
 
-def set_bookmark(state, stream, moment):
-    state["bookmarks"][stream] = {REPLICATION_KEY: format_timestamp(moment)}
+def set_bookmark(state, stream, moment, owed_sweep=None):
+    value = {REPLICATION_KEY: format_timestamp(moment)}
+    if owed_sweep is not None:
+        value[SWEEP_KEY] = format_timestamp(owed_sweep)
+    state["bookmarks"][stream] = value
 
 
 def set_currently_syncing(state, stream):

@@ -1,23 +1,22 @@
-"""Sync: stream order, currently_syncing, bookmarks written only after their records, the run summary."""
-import logging
+"""Sync: one loop for every stream. Source pages → transform → conform → select fields → write → checkpoint."""
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from .catalog import resume_order
 from .conform import Conformer
-from .cursor import SearchWalk
-from .errors import AccessDenied, BadRequest, Interrupted
-from .extract import SearchPages, list_pages, updated_at
+from .errors import AccessDenied, Interrupted
 from .output import record_prefix
 from .progress import Progress
+from .sources import ReadRange, source_of
 from .state import get_bookmark, set_bookmark, set_currently_syncing
-from .streams import KEY_PROPERTIES, LIST_FALLBACK_PAGE_MAX, REPLICATION_KEY
+from .streams import KEY_PROPERTIES, REPLICATION_KEY
 from .summary import DriftLog
 from .timeutil import utc_now
 from .transform import transform_record
 
-LOGGER = logging.getLogger("tap_kustomer")
+# Pages of these spans are archive search requests, which the summary counts apart.
+ARCHIVE_SPANS = ("archive", "sweep")
 
 
 @dataclass
@@ -29,6 +28,27 @@ class StreamSummary:
     rate_limited: int = 0
     seconds: float = 0.0
     bookmark: str = None
+    archive_requests: int = 0
+
+
+class RecordWriter:
+    """Turns one stream's API resources into the RECORD messages the catalog selected."""
+
+    def __init__(self, selection, writer, drift):
+        self.name = selection.stream.name
+        self.fields = selection.fields
+        self.writer = writer
+        self.drift = drift
+        self.prefix = record_prefix(self.name)
+        self.conform = Conformer(selection.schema)
+
+    def write(self, resource):
+        record = transform_record(resource)
+        for field, reason in self.conform(record):
+            self.drift.add(self.name, record.get("id"), field, reason)
+        if self.fields is not None:
+            record = {key: value for key, value in record.items() if key in self.fields}
+        self.writer.record(self.prefix, record)
 
 
 class Sync:
@@ -50,6 +70,18 @@ class Sync:
         self.writer.state(self.state)
         return self.summaries
 
+    def reading(self, stream_name):
+        """The range this run reads of a stream: from its bookmark (less the lookback) to the signpost."""
+        config = self.config
+        signpost = self.clock()
+        bookmark, owed = get_bookmark(self.state, stream_name)
+        start = config.start_date if bookmark is None else max(
+            config.start_date, bookmark - timedelta(seconds=getattr(config, "lookback_seconds", 0)))
+        return ReadRange(start=start, end=min(signpost, config.end_date) if config.end_date else signpost,
+                         # Search lags behind writes: a bookmark past this could skip updates shown late.
+                         settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
+                         page_size=config.page_size_limit, window_days=config.date_window_size, owed_sweep=owed)
+
     def _run_stream(self, selection):
         stream = selection.stream
         summary = StreamSummary(stream.name)
@@ -58,13 +90,32 @@ class Sync:
         self.writer.schema(stream.name, selection.schema, KEY_PROPERTIES, [REPLICATION_KEY])
         set_currently_syncing(self.state, stream.name)
         self.writer.state(self.state)
-        signpost = self.clock()
-        run = StreamRun(self, selection, summary, signpost)
+        reading = self.reading(stream.name)
+        # A lookback reads before the bookmark, but never moves it back.
+        floor = get_bookmark(self.state, stream.name)[0] or reading.start
+        records = RecordWriter(selection, self.writer, self.drift)
+        progress = Progress(stream.name, reading.start, reading.end)
         try:
-            if stream.is_search:
-                run.search()
-            else:
-                run.listing(stream.path, stream.page_max)
+            for page in source_of(stream).read(self.client, reading):
+                for resource in page.resources:
+                    records.write(resource)
+                summary.records += len(page.resources)
+                for record_id, reason in page.skipped:
+                    self.drift.add(stream.name, record_id, REPLICATION_KEY, reason)
+                if page.checkpoint is not None:
+                    self._save(stream.name, page.checkpoint, max(floor, reading.start), reading.settled)
+                else:
+                    # The page goes out now rather than sit in the buffer through a wait for the budget.
+                    self.writer.flush()
+                if page.span is not None:
+                    summary.archive_requests += page.span in ARCHIVE_SPANS
+                    progress.page(summary.records, page.span,
+                                  page.checkpoint.moment if page.checkpoint is not None else None)
+                self._check_stop()
+        except Interrupted:
+            # The same state once more keeps the last line a STATE, covering whatever was written since.
+            self.writer.state(self.state)
+            raise
         except AccessDenied as exc:
             raise AccessDenied(f"stream {stream.name}: the API key's role may not read it ({exc}); grant "
                                f"{stream.roles} to the key's role, or deselect the stream") from None
@@ -75,98 +126,12 @@ class Sync:
             summary.bookmark = (self.state["bookmarks"].get(stream.name) or {}).get(REPLICATION_KEY)
             self.writer.flush()
 
-    def check_stop(self):
+    def _save(self, stream_name, checkpoint, floor, settled):
+        moment = max(floor, min(checkpoint.moment, settled))
+        set_bookmark(self.state, stream_name, moment, checkpoint.owed_sweep)
+        self.writer.state(self.state)
+
+    def _check_stop(self):
         reason = self.stop_requested()
         if reason:
             raise Interrupted(reason)
-
-
-class StreamRun:
-    """One stream's pass: bookmarks move only after their records are out, and never past the signpost."""
-
-    def __init__(self, sync, selection, summary, signpost):
-        self.sync = sync
-        self.config = sync.config
-        self.stream = selection.stream
-        self.fields = selection.fields
-        self.summary = summary
-        self.prefix = record_prefix(self.stream.name)
-        self.start = get_bookmark(sync.state, self.stream.name) or self.config.start_date
-        self.end = min(signpost, self.config.end_date) if self.config.end_date else signpost
-        # Search lags behind writes: a bookmark past this could skip updates the index shows late.
-        self.safe = signpost - timedelta(seconds=self.config.index_lag_seconds)
-        self.progress = Progress(self.stream.name, self.start, self.end)
-        self.conform = Conformer(selection.schema)
-
-    def emit(self, resource):
-        record = transform_record(resource)
-        for field, reason in self.conform(record):
-            self.sync.drift.add(self.stream.name, record.get("id"), field, reason)
-        if self.fields is not None:
-            record = {key: value for key, value in record.items() if key in self.fields}
-        self.sync.writer.record(self.prefix, record)
-        self.summary.records += 1
-
-    def save(self, moment):
-        bookmark = max(self.start, min(moment, self.safe))
-        set_bookmark(self.sync.state, self.stream.name, bookmark)
-        self.sync.writer.state(self.sync.state)
-
-    def search(self):
-        if self.start >= self.end:
-            return
-        page_size = self.stream.page_size(self.config.page_size_limit)
-        walk = SearchWalk(self.start, self.end, self.config.date_window_size, page_size, settled=self.safe)
-        pages = SearchPages(self.sync.client, self.stream.context, walk, page_size)
-        try:
-            for resources, checkpoint in pages:
-                for resource in resources:
-                    self.emit(resource)
-                self.save(checkpoint)
-                self.progress.page(self.summary.records, checkpoint)
-                self.sync.check_stop()
-        except BadRequest as exc:
-            if self.stream.path is None or self.summary.records or walk.checkpoint != self.start:
-                raise
-            LOGGER.warning("%s: search refused %s_updated_at (%s); reading GET %s instead",
-                           self.stream.name, self.stream.context, exc.detail, self.stream.path)
-            self.listing(self.stream.path, LIST_FALLBACK_PAGE_MAX)
-            return
-        for record_id, reason in pages.skipped:
-            self.sync.drift.add(self.stream.name, record_id, REPLICATION_KEY, reason)
-        self.save(self.end)
-
-    def listing(self, path, page_max):
-        """A list cannot be filtered or sorted by updatedAt: read it all, emit what changed, bookmark at the end."""
-        page_size = max(1, min(self.config.page_size_limit, page_max))
-        try:
-            newest = self._read_list(path, page_size)
-        except Interrupted:
-            # No STATE mid-list (see _read_list), so the records read so far come again on resume; the
-            # same state written once more keeps the last line a STATE, covering them.
-            self.sync.writer.state(self.sync.state)
-            raise
-        if newest is not None:
-            self.save(newest)
-
-    def _read_list(self, path, page_size):
-        newest = None
-        for payload in list_pages(self.sync.client, path, page_size):
-            for resource in payload["data"]:
-                try:
-                    stamp = updated_at(resource)
-                except (ValueError, TypeError, AttributeError):
-                    self.sync.drift.add(self.stream.name, resource.get("id"), REPLICATION_KEY,
-                                        "no readable updatedAt")
-                    continue
-                if stamp < self.start or (self.config.end_date and stamp >= self.config.end_date):
-                    continue
-                self.emit(resource)
-                if stamp < self.end and (newest is None or stamp > newest):
-                    newest = stamp
-            self.progress.page(self.summary.records)
-            # No STATE mid-list: the list is unsorted, so a mid-way bookmark could hide unread records.
-            # The page still goes out now rather than sit in the buffer through a wait for the budget.
-            self.sync.writer.flush()
-            self.sync.check_stop()
-        return newest

@@ -62,6 +62,7 @@ def run_walk(search, lower, end, page_size, window_days=60, on_request=None, max
             break
         page = search(query, page_size)
         emitted.extend(page.ids[index] for index in walk.accept(page))
+        walk.check_invariants()
         checkpoints.append(walk.checkpoint)
         # The bookmark promise: everything strictly before the checkpoint is out.
         missing = [rid for rid, stamp in search.records.items()
@@ -125,6 +126,21 @@ def test_an_empty_window_after_the_first_asks_for_the_rest_at_once():
     # 500 to the end, then 1-day windows: 500 and the short rest, one empty window, then the rest in one
     # query, where doubling windows would have cost ten empty ones
     assert search.requests == 5, search.requests
+
+
+def test_the_walk_names_its_mode_opening_window_tie_done():
+    records = spread(600, start=10)
+    records.update({f"t{index:03d}": at(5) for index in range(30)})
+    search = FakeSearch(records)
+    walk = SearchWalk(at(0), at(10_000), 1, 10)
+    modes = [walk.mode]
+    while (query := walk.next_query()) is not None:
+        walk.accept(search(query, 10))
+        walk.check_invariants()
+        modes.append(walk.mode)
+    assert modes[0] == "opening" and modes[-1] == "done"
+    assert "tie" in modes and "window" in modes
+    assert SearchWalk(at(5), at(5), 1, 10).mode == "done"
 
 
 def test_records_outside_the_range_are_not_emitted():

@@ -20,12 +20,13 @@ def test_one_line_per_interval_with_the_share_of_the_span_and_what_is_left(caplo
     progress = Progress("customers", T0, T0 + timedelta(days=100), clock=clock)
     with caplog.at_level(logging.INFO, logger="tap_kustomer"):
         clock.now = INTERVAL / 2
-        progress.page(500, T0 + timedelta(days=10))
+        progress.page(500, "standard", T0 + timedelta(days=10))
         assert not caplog.records
         clock.now = 40.0
-        progress.page(1_000, T0 + timedelta(days=25))
+        progress.page(1_000, "archive", T0 + timedelta(days=25))
     assert [r.getMessage() for r in caplog.records] == [
-        "customers: 1,000 records, 2 pages, 25 records/s, 25% of the updatedAt span, ~2 min left"]
+        "customers: 1,000 records, 2 pages, 25 records/s, archive search (past the two-year horizon), 25% of the "
+        "updatedAt span, ~2 min left"]
 
 
 def test_a_list_stream_reports_no_span(caplog):
@@ -33,5 +34,5 @@ def test_a_list_stream_reports_no_span(caplog):
     progress = Progress("tags", clock=clock)
     with caplog.at_level(logging.INFO, logger="tap_kustomer"):
         clock.now = INTERVAL
-        progress.page(100)
-    assert caplog.records[0].getMessage() == "tags: 100 records, 1 pages, 20 records/s"
+        progress.page(100, "list")
+    assert caplog.records[0].getMessage() == "tags: 100 records, 1 pages, 20 records/s, list"

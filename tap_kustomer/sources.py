@@ -1,0 +1,294 @@
+"""Sources: each one way of reading a stream's records, yielding pages of (resources, checkpoint).
+
+A source knows its endpoint, its queries and its paging, and nothing of Singer. The stream table
+(streams.py) says which source a stream reads and what falls back to what; Sync runs them all alike.
+
+Search sees only records updated in the past two years; archive search sees only those older. A
+search stream whose range starts before that horizon reads it in three spans:
+  archive  [start, edge - margin)   the old records, with the same keyset walk as standard search;
+  standard [edge - margin, end)     everything since;
+  sweep    archive [edge - margin, now - horizon + margin), once the standard span is done.
+Records only ever move from the standard index to the archive as the clock runs (an update moves a
+record past the run's end instead), so any record near the edge is either still in the standard index
+when the standard span reads its place, or already in the archive when the sweep reads it afterwards.
+The margin covers a horizon of 729 to 731 days, clock skew and an index that holds a record in both.
+Until the sweep is done, the checkpoint carries it as owed, so a resumed run still makes it.
+"""
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Iterator, List, Protocol
+
+from .cursor import SearchPage, SearchWalk
+from .errors import BadRequest, WalkError
+from .timeutil import format_timestamp, parse_timestamp
+
+LOGGER = logging.getLogger("tap_kustomer")
+STANDARD_SEARCH_PATH = "/v1/customers/search"
+ARCHIVE_SEARCH_PATH = "/v1/customers/archive/search"
+SEARCH_PAGE_MAX = 500
+HORIZON = timedelta(days=730)
+HORIZON_MARGIN = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ReadRange:
+    """What one stream's run asks of its source."""
+    start: object  # the bookmark, or start_date: read records updated from here
+    end: object  # up to here, exclusive: the run's signpost, or end_date
+    settled: object  # the index has caught up with every update before this moment
+    now: object  # the run's clock, which places the search horizon
+    page_size: int  # as configured; each endpoint clamps it to its own maximum
+    window_days: int
+    owed_sweep: object = None  # an archive sweep an earlier run still owes, from this moment
+
+    @property
+    def horizon_low(self):
+        """Below this, records are in the archive: the start of the band both spans look at."""
+        return self.now - HORIZON - HORIZON_MARGIN
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    moment: object  # every record updated before it has been read
+    owed_sweep: object = None  # an archive sweep from this moment is still to be made
+
+
+@dataclass(frozen=True)
+class Page:
+    resources: list
+    checkpoint: Checkpoint  # None: no safe place to resume from yet (an unsorted list mid-way)
+    span: str  # which span's request read it: "archive", "standard", "sweep", "list"; None once done
+    skipped: tuple = ()  # (id, reason) of records that cannot be placed in the sort order
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """--check's view of one span: what it holds and what reading it costs."""
+    span: str
+    source: str
+    records: int  # None when the endpoint does not say
+    requests: int  # None when it cannot be foreseen
+
+
+class Source(Protocol):
+    """What every way of reading a stream offers: its pages, and --check's estimate of them."""
+
+    def read(self, client, reading: ReadRange) -> Iterator[Page]:
+        ...
+
+    def estimate(self, client, reading: ReadRange) -> List[Estimate]:
+        ...
+
+
+def updated_at(resource):
+    attributes = resource.get("attributes")
+    value = attributes.get("updatedAt") if isinstance(attributes, dict) else None
+    return parse_timestamp(value)
+
+
+def stamped(data):
+    """([(resource, its updatedAt)], ((id, reason) of those that cannot be placed in updatedAt order))."""
+    placed, skipped = [], []
+    for resource in data:
+        try:
+            placed.append((resource, updated_at(resource)))
+        except (ValueError, TypeError, AttributeError):
+            skipped.append((resource.get("id") if isinstance(resource, dict) else None, "no readable updatedAt"))
+    return placed, tuple(skipped)
+
+
+def _links_next(payload):
+    links = payload.get("links")
+    if isinstance(links, dict) and "next" in links:
+        return bool(links["next"])
+    return None
+
+
+def _meta(payload, key):
+    meta = payload.get("meta")
+    value = meta.get(key) if isinstance(meta, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _data(payload, what):
+    data = payload.get("data")
+    if not isinstance(data, list):
+        raise WalkError(f"{what} answered without a data list")
+    return data
+
+
+def _checkpoint(span, moment, owed, end):
+    """What a run may save after a page of this span."""
+    if span == "sweep":
+        # The standard span has already brought the bookmark to the end; only the sweep is owed.
+        return Checkpoint(end, owed)
+    return Checkpoint(moment, owed if span == "standard" else None)
+
+
+def search_body(context, lower, lower_inclusive, upper, upper_inclusive):
+    field = f"{context}_updated_at"
+    return {
+        "and": [{field: {"gte" if lower_inclusive else "gt": format_timestamp(lower)}},
+                {field: {"lte" if upper_inclusive else "lt": format_timestamp(upper)}}],
+        "sort": [{field: "asc"}],
+        "queryContext": context,
+    }
+
+
+class SearchSpan:
+    """A keyset walk of one search endpoint over [lower, upper), page by page."""
+
+    def __init__(self, span, path, context, bounds, reading):
+        self.span, self.path, self.context = span, path, context
+        self.lower, self.upper = bounds
+        self.reading = reading  # the ReadRange
+        self.page_size = max(1, min(reading.page_size, SEARCH_PAGE_MAX))
+
+    def search(self, client, query_body, page, page_size):
+        return client.request("POST", self.path, "search", params={"page": page, "pageSize": page_size},
+                              body=query_body)
+
+    def pages(self, client):
+        """Yield (resources to emit, the walk's checkpoint, skipped) per request."""
+        if self.lower >= self.upper:
+            return
+        walk = SearchWalk(self.lower, self.upper, self.reading.window_days, self.page_size,
+                          settled=self.reading.settled)
+        while (query := walk.next_query()) is not None:
+            body = search_body(self.context, query.lower, query.lower_inclusive, query.upper, query.upper_inclusive)
+            payload = self.search(client, body, query.page, self.page_size)
+            placed, skipped = stamped(_data(payload, f"{self.span} search for {self.context}"))
+            page = SearchPage([resource.get("id") for resource, _ in placed], [stamp for _, stamp in placed],
+                              total=_meta(payload, "total"), has_next=_links_next(payload),
+                              page_size=_meta(payload, "pageSize"))
+            fresh = walk.accept(page)
+            yield [placed[index][0] for index in fresh], walk.checkpoint, skipped
+
+    def estimate(self, client):
+        if self.lower >= self.upper:
+            return Estimate(self.span, self.path, 0, 0)
+        body = search_body(self.context, self.lower, True, self.upper, False)
+        total = _meta(self.search(client, body, 1, 1), "total")
+        requests = None if total is None else math.ceil(total / self.page_size) + 1
+        return Estimate(self.span, f"POST {self.path}", total, requests)
+
+
+@dataclass(frozen=True)
+class Searched:
+    """A search context, read across the horizon: archive span, standard span, then the sweep."""
+    context: str
+    archive: bool = True  # does archive search know this context?
+
+    def spans(self, reading):
+        low, end = reading.horizon_low, reading.end
+        start = reading.start
+        if not self.archive or start >= low:
+            owed = reading.owed_sweep if self.archive else None
+            return [SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (start, end), reading)] + (
+                [] if owed is None else [self._sweep(owed, reading)])
+        return [SearchSpan("archive", ARCHIVE_SEARCH_PATH, self.context, (start, min(low, end)), reading),
+                SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (low, end), reading),
+                self._sweep(low, reading)]
+
+    def _sweep(self, owed, reading):
+        upper = reading.now - HORIZON + HORIZON_MARGIN
+        return SearchSpan("sweep", ARCHIVE_SEARCH_PATH, self.context, (owed, max(owed, upper)), reading)
+
+    def read(self, client, reading):
+        spans = self.spans(reading)
+        owed = next((span.lower for span in spans if span.span == "sweep"), None)
+        if not self.archive and reading.start < reading.horizon_low:
+            LOGGER.warning("%s: records last updated before %s are past search's two-year horizon, and "
+                           "archive search has no %s context: they cannot be read (see README, Coverage)",
+                           self.context, format_timestamp(reading.horizon_low + HORIZON_MARGIN), self.context)
+        for span in spans:
+            for resources, moment, skipped in span.pages(client):
+                yield Page(resources, _checkpoint(span.span, moment, owed, reading.end), span.span, skipped)
+        yield Page([], Checkpoint(reading.end, None), None)
+
+    def estimate(self, client, reading):
+        return [span.estimate(client) for span in self.spans(reading) if span.span != "sweep"]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A paged GET list: it cannot be filtered or sorted by updatedAt, so it is read whole each run."""
+    path: str
+    page_max: int
+
+    def page_size(self, reading):
+        return max(1, min(reading.page_size, self.page_max))
+
+    def payloads(self, client, page_size):
+        """Each page's payload, following links.next (or a full page) to the end."""
+        page, previous_first = 1, None
+        while True:
+            payload = client.get(self.path, {"page": page, "pageSize": page_size})
+            data = _data(payload, f"GET {self.path}")
+            yield payload, data
+            more = _links_next(payload)
+            if more is None:
+                more = len(data) >= (_meta(payload, "pageSize") or page_size)
+            if not data or not more:
+                return
+            first = data[0].get("id") if isinstance(data[0], dict) else None
+            if first is not None and first == previous_first:
+                raise WalkError(f"GET {self.path} returned the same page twice (page {page}); stopping "
+                                f"instead of looping")
+            previous_first = first
+            page += 1
+
+    def read(self, client, reading):
+        """Emit what changed in [start, end); the checkpoint is the newest of it, given once the list is done,
+        since a mid-way bookmark of an unsorted list could hide records not yet read."""
+        newest = None
+        for _, data in self.payloads(client, self.page_size(reading)):
+            placed, skipped = stamped(data)
+            keep = [(resource, stamp) for resource, stamp in placed if reading.start <= stamp < reading.end]
+            if keep:
+                newest = max([stamp for _, stamp in keep] + ([newest] if newest is not None else []))
+            yield Page([resource for resource, _ in keep], None, "list", skipped)
+        yield Page([], None if newest is None else Checkpoint(newest), None)
+
+    def estimate(self, client, reading):
+        payload = client.get(self.path, {"page": 1, "pageSize": 1})
+        total = _meta(payload, "total")
+        requests = None if total is None else max(1, math.ceil(total / self.page_size(reading)))
+        return [Estimate("list", f"GET {self.path}", total, requests)]
+
+
+@dataclass(frozen=True)
+class WithFallback:
+    """The primary source, or the fallback once the primary's query is refused (HTTP 400).
+
+    The fallback reads the whole range again, so what the primary read before the refusal costs only
+    duplicates, never a gap; the checkpoints the primary gave stay true.
+    """
+    primary: Source
+    fallback: Source
+    name: str
+
+    def read(self, client, reading):
+        try:
+            yield from self.primary.read(client, reading)
+        except BadRequest as exc:
+            LOGGER.warning("%s: %s; reading %s instead", self.name, exc.detail or exc, self._fallback_label())
+            yield from self.fallback.read(client, reading)
+
+    def estimate(self, client, reading):
+        try:
+            return self.primary.estimate(client, reading)
+        except BadRequest:
+            return self.fallback.estimate(client, reading)
+
+    def _fallback_label(self):
+        return f"GET {self.fallback.path}" if isinstance(self.fallback, Listed) else "the fallback"
+
+
+def source_of(stream):
+    """The source a stream is read from, with its fallback wrapped around it."""
+    if stream.fallback is None:
+        return stream.source
+    return WithFallback(stream.source, stream.fallback, stream.name)
