@@ -8,13 +8,15 @@ import json
 import math
 import random
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from . import search
 from .auth import Authenticator, authorize
 from .catalog import LISTS, STREAM_TYPES, read_role
 from .corpus import KLASSES
 from .errors import ApiError, bad_request
+from .klasses import KLASSES_PATH, KlassRegistry
+from .metadata import METADATA_PREFIX
 from .paging import link, page_params
 from .ratelimit import RateLimiter
 from .records import render
@@ -64,6 +66,7 @@ class Api:
         self._searches_served = 0
         self._trigger_lock = threading.Lock()
         self._tie_rng = random.Random(f"{options.seed}:ties") if options.tie_order == "shuffle" else None
+        self.klasses = KlassRegistry(store.dataset)
 
     def handle(self, method, target, headers, body, faulted=False):
         """Answer a /v1 request. A faulted request is answered read-only: it triggers no mutations."""
@@ -102,6 +105,8 @@ class Api:
         name = path[len("/v1/"):] if path.startswith("/v1/") else None
         if method == "GET" and name in LISTS:
             return "list", lambda outcome, spec, query, _headers, _body: self._list(outcome, spec, query, name)
+        if method == "GET" and (path == KLASSES_PATH or path.startswith(METADATA_PREFIX)):
+            return "list", lambda outcome, spec, query, _headers, _body: self._org_schema(outcome, spec, query, path)
         return "other", self._not_found
 
     @staticmethod
@@ -182,6 +187,17 @@ class Api:
             links["last"] = at(max(1, meta["totalPages"]))
         data = [render(self._store.dataset, listing.stream, record, updated, rev) for record, updated, rev in rows]
         return {"meta": meta, "data": data, "links": links}
+
+    def _org_schema(self, outcome, spec, query_string, path):
+        """`GET /v1/klasses` and `GET /v1/metadata/{resource}`, which both need the metadata role."""
+        authorize(spec, "metadata")
+        if path == KLASSES_PATH:
+            outcome.context = "klasses"
+            outcome.page, outcome.page_size, payload = self.klasses.listing(query_string)
+            return payload
+        resource = unquote(path[len(METADATA_PREFIX):])
+        outcome.context = f"metadata/{resource}"
+        return self.klasses.metadata(resource)
 
     def _current_user(self, _outcome, _spec, _query, _headers, _body):
         user = self._store.record("users", self._store.dataset.api_user_id)

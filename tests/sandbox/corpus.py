@@ -40,4 +40,5 @@ CITIES = (
     ("Japan", "東京", "東京都", "100-0001"), ("Israel", "תל אביב", "Tel Aviv", None),
     ("Brazil", "São Paulo", "SP", "01000-000"), ("Germany", "München", "Bayern", "80331"),
 )
-KLASSES = ("order", "ecomm-order", "subscription", "loop-returns", "flight-booking")
+# Klasses that have records, in creation order; klasses.py declares each one's attributes.
+KLASSES = ("order", "ecomm-order", "subscription", "loop-returns", "flight-booking", "ShopifyOrder")

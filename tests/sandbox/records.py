@@ -10,31 +10,23 @@ import random
 
 from .corpus import (CHANNELS, CITIES, COLORS, COMPANY_SUFFIXES, COMPANY_WORDS, DOMAINS, FIRST_NAMES,
                      KLASSES, LAST_NAMES, LOCALES, TAG_NAMES, TIME_ZONES, WORDS)
+from .klasses import KLASS_SPECS
+from .metadata import DEFAULT_TREE, STANDARD_ATTRIBUTES
 from .timefmt import fmt_ms, fmt_offset
 
 _TYPES = {"customers": "customer", "conversations": "conversation", "messages": "message", "notes": "note",
           "companies": "company", "users": "user", "teams": "team", "tags": "tag", "shortcuts": "shortcut",
           "brands": "brand"}
-_SUFFIX_VALUES = {
-    "Str": lambda m: m.pick(("gold", "silver", f"#{m.num(10**6)}", "Ünïcode ✓", "")),
-    "Txt": lambda m: "\n".join(m.sentence() for _ in range(m.upto(1, 3))),
-    "Num": lambda m: m.pick((m.num(1000), round(m.rng.uniform(0, 5000), 2), 0, -1.5)),
-    "At": lambda m: m.at() if m.chance(0.7) else fmt_offset(m.between(), m.pick((-300, 60, 330, 540))),
-    "Bool": lambda m: m.chance(0.5),
-    "Url": lambda m: f"https://{m.pick(DOMAINS)}/p/{m.num(10**5)}?q=a%20b&x=ü",
-    "Id": lambda m: f"{m.rng.getrandbits(96):024x}",
-    "Tree": lambda m: m.pick(("billing.refund.partial", "shipping.delayed", "account", "product.bug.ios")),
-}
-_CUSTOM_KEYS = {
-    "customers": ("orderNumberStr", "vipBool", "lifetimeValueNum", "renewalAt", "loyaltyTierStr",
-                  "npsScoreNum", "primaryOrderId", "websiteUrl", "notesTxt", "churnRiskBool",
-                  "yaleSerialNumberStr", "lastOrderAt"),
-    "conversations": ("contactReasonTree", "issueReportTree", "orderNumberStr", "refundAmountNum",
-                      "escalatedBool", "followUpAt", "csatCommentTxt", "ticketUrl"),
-    "messages": ("campaignStr", "botHandledBool", "scoreNum"),
-    "companies": ("accountManagerStr", "arrNum", "renewalAt", "ssoEnabledBool", "crmUrl", "tierStr"),
-    "kobjects": ("orderNumberStr", "totalPriceNum", "orderStatusStr", "orderUpdatedAt", "giftBool",
-                 "trackingUrl", "customerId"),
+# Values by metadata type (metadata.py); what a value of each custom attribute type looks like.
+_TYPE_VALUES = {
+    "string": lambda m: m.pick(("gold", "silver", f"#{m.num(10**6)}", "Ünïcode ✓", "")),
+    "text": lambda m: "\n".join(m.sentence() for _ in range(m.upto(1, 3))),
+    "number": lambda m: m.pick((m.num(1000), round(m.rng.uniform(0, 5000), 2), 0, -1.5)),
+    "date": lambda m: m.at() if m.chance(0.7) else fmt_offset(m.between(), m.pick((-300, 60, 330, 540))),
+    "boolean": lambda m: m.chance(0.5),
+    "url": lambda m: f"https://{m.pick(DOMAINS)}/p/{m.num(10**5)}?q=a%20b&x=ü",
+    "id": lambda m: f"{m.rng.getrandbits(96):024x}",
+    "tree": lambda m: m.pick(DEFAULT_TREE),
 }
 
 
@@ -123,11 +115,12 @@ class _Maker:
         rels["modifiedBy"] = self.rel("users", self.ref("users"))
         return rels
 
-    def custom(self, stream):
+    def custom(self, attributes):
         if self.chance(0.1):
             return {}
-        keys = self.rng.sample(_CUSTOM_KEYS[stream], self.upto(1, len(_CUSTOM_KEYS[stream])))
-        return {key: (None if self.chance(0.1) else _SUFFIX_VALUES[_suffix(key)](self)) for key in keys}
+        chosen = self.rng.sample(attributes, self.upto(1, len(attributes)))
+        return {attr.name: (None if self.chance(0.1) else _custom_value(self, attr)) for attr in chosen
+                if attr.present_at(self.ds.anchor_ms, self.updated)}
 
     def sentiment(self):
         return self.pick(({}, None, {"confidence": round(self.rng.random(), 3),
@@ -142,8 +135,16 @@ class _Maker:
                 "modifiedAt": self.modified_at()}
 
 
-def _suffix(key):
-    return next(s for s in ("Bool", "Tree", "Str", "Txt", "Num", "Url", "At", "Id") if key.endswith(s))
+def _custom_value(m, attr):
+    if attr.strays and m.chance(0.15):
+        return m.pick(attr.strays)
+    if attr.multi:
+        return list(dict.fromkeys(_custom_item(m, attr) for _ in range(m.upto(0, 3))))
+    return _custom_item(m, attr)
+
+
+def _custom_item(m, attr):
+    return m.pick(attr.options) if attr.options else _TYPE_VALUES[attr.type](m)
 
 
 def _customer(m):
@@ -191,7 +192,8 @@ def _customer(m):
                     "subject": m.maybe(0.5, m.sentence()), "channel": m.pick(CHANNELS)} if m.chance(0.7) else {},
         "tags": m.refs("tags", 3), "sentiment": m.sentiment(),
         "progressiveStatus": m.pick((None, "open", "snoozed", "done"), m.churn),
-        "verified": m.chance(0.4), "deleted": False, "rev": m.rev, "custom": m.custom("customers"),
+        "verified": m.chance(0.4), "deleted": False, "rev": m.rev,
+        "custom": m.custom(STANDARD_ATTRIBUTES["customer"]),
         "satisfactionLevel": _satisfaction_level(m) if m.chance(0.4) else {},
         "recentItems": [], "roleGroupVersions": [],
         "accessOverride": [{"user": m.ref("users")}] if m.chance(0.05) else [],
@@ -254,7 +256,7 @@ def _conversation(m):
         "phase": m.pick(("initial", "queued", "assigned", None)), "importedAt": m.maybe(0.05, m.at()),
         "skills": [], "assistant": {"fieldResponses": [], "assistantId": []},
         "modificationHistory": {"statusAt": m.at(m.churn), "tagsAt": m.maybe(0.5, m.at())},
-        "custom": m.custom("conversations"), "rev": m.rev, "pinned": m.chance(0.05),
+        "custom": m.custom(STANDARD_ATTRIBUTES["conversation"]), "rev": m.rev, "pinned": m.chance(0.05),
     }
     rels = {**m.base_rels(), "customer": m.rel("customers", customer),
             "messages": {"links": {"self": f"/v1/conversations/{m.id}/messages"}},
@@ -342,7 +344,7 @@ def _message(m):
         "reactions": [{"emoji": "👍🏽", "count": 1}] if m.chance(0.05) else [],
         "firstDelivered": {"timestamp": m.at(), "clientType": "web"} if m.chance(0.5) else {},
         "firstRead": {"timestamp": m.at()} if m.chance(0.4) else {}, "intentDetections": [],
-        "sentiment": m.sentiment(), "custom": m.custom("messages"),
+        "sentiment": m.sentiment(), "custom": m.custom(STANDARD_ATTRIBUTES["message"]),
     }
     meta = _message_meta(m, channel)
     if meta or m.chance(0.5):
@@ -376,7 +378,8 @@ def _kobject(m):
              "images": [f"https://{m.pick(DOMAINS)}/i/{m.num(999)}.jpg"][:m.upto(0, 1)],
              "data": {"lineItems": [{"sku": f"SKU-{m.num(999)}", "qty": m.upto(1, 3)}
                                     for _ in range(m.upto(0, 3))], "raw": m.maybe(0.3, {})},
-             "custom": m.custom("kobjects"), "tags": m.refs("tags", 2), "createdAt": fmt_ms(m.created),
+             "custom": m.custom(KLASS_SPECS[klass].attributes), "tags": m.refs("tags", 2),
+             "createdAt": fmt_ms(m.created),
              "updatedAt": fmt_ms(m.updated), "rev": m.rev, "roleGroupVersions": []}
     if m.chance(0.3):
         attrs["attribution"] = {"conversationId": m.ref("conversations"), "attributionBy": "conversation",
@@ -399,7 +402,7 @@ def _company(m):
              "phones": [{"phone": m.phone(), "type": "work"}][:m.upto(0, 1)],
              "whatapps": [], "socials": [], "urls": [{"url": f"https://{domain}"}][:m.upto(0, 1)],
              "locations": [{"type": "hq", "address": m.pick(CITIES)[1]}][:m.upto(0, 1)],
-             "tags": m.refs("tags", 2), "custom": m.custom("companies"), "rev": m.rev,
+             "tags": m.refs("tags", 2), "custom": m.custom(STANDARD_ATTRIBUTES["company"]), "rev": m.rev,
              "roleGroupVersions": [], **m.stamps()}
     return m.resource("companies", attrs, m.base_rels())
 

@@ -84,5 +84,10 @@ class Simulator:
         """{stream: {id: updatedAt}} of every record's latest version, whatever search shows yet."""
         return self._store.truth()
 
+    @property
+    def klasses(self):
+        """The org's klasses: `sim.klasses.add()` creates one, e.g. between a tap's discovery and its sync."""
+        return self._api.klasses
+
     def mutate(self, stream, count):
         return self._store.mutate(stream, count)

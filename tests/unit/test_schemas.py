@@ -14,6 +14,8 @@ STREAMS = [
     "customers", "conversations", "messages", "notes", "kobjects", "companies",
     "users", "teams", "tags", "shortcuts", "brands",
 ]
+# Schemas written ahead of their streams (org_metadata.attribute_rows and klass_rows feed them).
+UNREGISTERED = ["custom_attributes", "klasses"]
 NULLABLE_OPEN_OBJECT = {"type": ["null", "object"], "additionalProperties": True}
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -71,7 +73,7 @@ def _per_klass_relationships(resource):
 
 
 def test_one_schema_per_stream():
-    assert sorted(p.stem for p in SCHEMA_DIR.glob("*.json")) == sorted(STREAMS)
+    assert sorted(p.stem for p in SCHEMA_DIR.glob("*.json")) == sorted(STREAMS + UNREGISTERED)
 
 
 @pytest.mark.parametrize("stream", STREAMS)
