@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from tests.sandbox import Dataset, Simulator, SimOptions, TokenSpec
+from tests.sandbox.__main__ import options_from, parse_args
 from tests.unit.test_sandbox import ARCHIVE, SEARCH, error_detail, get, headers, search, since, walk_list
 
 # Every record of the five-year small profile stays inside standard search: these tests are not about it.
@@ -212,3 +213,23 @@ def test_delete_removes_records_from_lists_search_and_truth(small):
         assert len(ids) == 2 and len(sim.truth()["tags"]) == 148
         with pytest.raises(ValueError):
             sim.delete("tags", 1000)
+
+
+def test_cli_flags_default_to_the_options_defaults_and_reach_them():
+    assert options_from(parse_args([])) == SimOptions()
+    flags = ["--reset-style", "http_date", "--retry-after-style", "date", "--rate-clock", "requests",
+             "--rate-window-requests", "7", "--archive-budget", "separate", "--klass-updated-at", "prefixed",
+             "--bound-semantics", "last", "--total-cap", "1000", "--large-page-refused",
+             "--search-horizon-days", "365", "--horizon-edge", "moving", "--horizon-overlap", "-60",
+             "--horizon-speed", "86400", "--archive-caps", "2:150", "--index-lag-mode", "varying",
+             "--index-lag-searches", "3", "--missing-role", "filtered", "--list-order", "unstable",
+             "--list-hard-deletes", "4"]
+    chosen = options_from(parse_args(flags))
+    assert (chosen.reset_style, chosen.retry_after_style, chosen.rate_clock, chosen.rate_window_requests,
+            chosen.archive_budget, chosen.klass_updated_at, chosen.bound_semantics, chosen.total_cap,
+            chosen.large_page_refused) == ("http_date", "date", "requests", 7, "separate", "prefixed", "last",
+                                           1000, True)
+    assert (chosen.search_horizon_days, chosen.horizon_edge, chosen.horizon_overlap_seconds, chosen.horizon_speed,
+            chosen.archive_caps, chosen.index_lag_mode, chosen.index_lag_searches, chosen.missing_role,
+            chosen.list_order, chosen.list_hard_deletes) == (365.0, "moving", -60.0, 86400.0, (2, 150), "varying",
+                                                             3, "filtered", "unstable", 4)
