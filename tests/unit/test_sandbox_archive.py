@@ -70,6 +70,7 @@ def test_standard_search_misses_exactly_the_archived_records_and_archive_search_
             assert walk_search(sim, context, ARCHIVE) == old, stream
         assert walk_search(sim, "note", SEARCH) == split(truth["notes"], edge, edge)[0]
         assert len(truth["customers"]) == 2200 and sim.search_edge() == edge
+        assert requests.get(sim.url + "/_sim/horizon", timeout=10).json() == {"edge": fmt_ms(edge)}
 
 
 def test_archive_search_envelope_caps_and_shuffled_ties(small):
