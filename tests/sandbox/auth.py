@@ -50,7 +50,15 @@ class Authenticator:
         return spec
 
 
-def authorize(spec, resource):
-    if resource in spec.denied:
-        role = "org.permission.search.create" if resource == "search" else read_role(resource)
-        raise ApiError(403, "forbidden", f"Access denied: API key is missing the required role {role}")
+def authorize(spec, resource, missing_role="403"):
+    """True when the key may read `resource`. A denied read is a 403 (or 401) naming the missing role, or,
+    with missing_role="filtered", False: the caller answers as if there were nothing to read."""
+    if resource not in spec.denied:
+        return True
+    if missing_role == "filtered":
+        return False
+    role = "org.permission.search.create" if resource == "search" else read_role(resource)
+    detail = f"Access denied: API key is missing the required role {role}"
+    if missing_role == "401":
+        raise ApiError(401, "unauthorized", detail)
+    raise ApiError(403, "forbidden", detail)

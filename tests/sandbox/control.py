@@ -1,8 +1,11 @@
-"""/_sim/* endpoints: ground truth, stats and mutations for a simulator running in another process.
+"""/_sim/* endpoints: ground truth, stats, the search horizon, mutations and hard deletes for a simulator
+running in another process.
 
 Not part of the modelled API: no auth, no budgets, no faults, not journaled.
 """
 import json
+
+from .timefmt import fmt_ms
 
 
 def handle_control(simulator, method, path, body):
@@ -11,10 +14,13 @@ def handle_control(simulator, method, path, body):
         return 200, simulator.truth()
     if method == "GET" and path == "/_sim/stats":
         return 200, simulator.stats()
-    if method == "POST" and path == "/_sim/mutate":
+    if method == "GET" and path == "/_sim/horizon":
+        return 200, {"edge": fmt_ms(simulator.search_edge())}
+    changes = {"/_sim/mutate": simulator.mutate, "/_sim/delete": simulator.delete}
+    if method == "POST" and path in changes:
         try:
             request = json.loads(body or b"{}")
-            return 200, {"ids": simulator.mutate(request["stream"], int(request["count"]))}
+            return 200, {"ids": changes[path](request["stream"], int(request["count"]))}
         except (ValueError, KeyError, TypeError) as exc:
             return 400, {"error": f"expected {{\"stream\": ..., \"count\": N}}: {exc}"}
     return 404, {"error": f"no control endpoint {method} {path}"}

@@ -11,20 +11,24 @@ from .catalog import STREAMS
 from .corpus import KLASSES
 
 DAY_MS = 86_400_000
-# Search only covers the past two years; staying inside it keeps truth and search in agreement.
-HISTORY_DAYS = 700
+# Five years: standard search only covers the past two (SimOptions.search_horizon_days), so a real share
+# of every stream is reachable only through archive search.
+HISTORY_DAYS = 1826
+# A burst given as a bare size lands within this many newest days: inside the standard span at the
+# default 730-day horizon, with a month to spare for a moving edge.
+RECENT_DAYS = 700
 
 PROFILES = {
     "small": {
         "counts": {"customers": 300, "conversations": 300, "messages": 400, "notes": 200, "kobjects": 200,
                    "companies": 150, "users": 120, "teams": 12, "tags": 150, "shortcuts": 130, "brands": 3},
-        "tie_bursts": {"customers": 1200, "messages": 600},
+        "tie_bursts": {"customers": [1200, (700, 1200)], "messages": 600},
     },
     "demo": {
         "counts": {"customers": 3000, "conversations": 3000, "messages": 5000, "notes": 2000,
                    "kobjects": 2000, "companies": 800, "users": 600, "teams": 40, "tags": 300,
                    "shortcuts": 250, "brands": 4},
-        "tie_bursts": {"customers": 1200, "messages": [600, 150], "conversations": 550},
+        "tie_bursts": {"customers": [1200, (700, 1200)], "messages": [600, 150], "conversations": 550},
     },
     "bench": {
         "counts": {"customers": 30000, "conversations": 30000, "messages": 60000, "notes": 20000,
@@ -53,9 +57,11 @@ class Record:
 class Dataset:
     """Immutable generated org. Simulators copy the skeletons, so one Dataset can back many runs."""
 
-    def __init__(self, seed, anchor_ms, records, org_id, klass_ids, api_user_id):
+    def __init__(self, seed, anchor_ms, records, org_id, klass_ids, api_user_id,
+                 history_days=HISTORY_DAYS):
         self.seed = seed
         self.anchor_ms = anchor_ms
+        self.history_days = history_days
         self.records = records
         self.org_id = org_id
         self.klass_ids = klass_ids
@@ -64,13 +70,17 @@ class Dataset:
         self._conversation_seeds = {r.id: r.seed for r in records["conversations"]}
 
     @classmethod
-    def generate(cls, seed=0, counts=None, tie_bursts=None, now=None):
+    def generate(cls, seed=0, counts=None, tie_bursts=None, now=None,
+                 history_days=HISTORY_DAYS):
         """Generate an org deterministically from `seed`.
 
         counts: {stream: n} regular records, merged over the small profile's counts.
-        tie_bursts: {stream: size or [sizes]} extra records per burst, all sharing one exact updatedAt.
+        tie_bursts: {stream: burst or [bursts]} extra records per burst, all sharing one exact updatedAt. A
+        burst is a size (placed at random within the newest RECENT_DAYS days) or (size, age_days), placed
+        that many days before the anchor, e.g. beyond the search horizon.
         now: datetime or epoch ms anchoring the timeline; defaults to today's UTC midnight, so the same
         seed gives the same data all day and every record is at least a day older than the wall clock.
+        history_days: how far back updatedAt reaches (regular records spread over it, skewed to recent).
         """
         merged = dict(PROFILES["small"]["counts"])
         merged.update(counts or {})
@@ -84,15 +94,15 @@ class Dataset:
         records = {}
         for stream in STREAMS:
             bursts = (tie_bursts or {}).get(stream, [])
-            bursts = [bursts] if isinstance(bursts, int) else list(bursts)
+            bursts = [bursts] if isinstance(bursts, (int, tuple)) else list(bursts)
             rng = random.Random(f"{seed}:{stream}")
-            records[stream] = _stream_records(rng, ids, merged[stream], bursts, anchor)
+            records[stream] = _stream_records(rng, ids, merged[stream], bursts, anchor, history_days)
         meta = random.Random(f"{seed}:org")
         users = records["users"]
         api_user_id = users[meta.randrange(len(users))].id if users else None
-        klass_ids = {name: ids.make(anchor - HISTORY_DAYS * DAY_MS) for name in KLASSES}
-        return cls(seed, anchor, records, ids.make(anchor - (HISTORY_DAYS + 30) * DAY_MS), klass_ids,
-                   api_user_id)
+        klass_ids = {name: ids.make(anchor - history_days * DAY_MS) for name in KLASSES}
+        return cls(seed, anchor, records, ids.make(anchor - (history_days + 30) * DAY_MS), klass_ids,
+                   api_user_id, history_days)
 
     @classmethod
     def profile(cls, name, seed=0, now=None):
@@ -139,10 +149,11 @@ class _IdMaker:
         return f"{created_ms // 1000:08x}{process:010x}{self._counter:06x}"
 
 
-def _stream_records(rng, ids, regular, bursts, anchor):
+def _stream_records(rng, ids, regular, bursts, anchor, history_days):
     end = anchor - DAY_MS
-    start = anchor - HISTORY_DAYS * DAY_MS
+    start = anchor - history_days * DAY_MS
     span = end - start
+    recent = end - max(start, anchor - RECENT_DAYS * DAY_MS)
     stamps = []
     remaining = regular
     while remaining > 0:
@@ -152,8 +163,15 @@ def _stream_records(rng, ids, regular, bursts, anchor):
         stamp = start + int(span * rng.random() ** 0.6)
         stamps.extend([stamp] * size)
         remaining -= size
-    for size in bursts:
-        stamps.extend([start + rng.randrange(span)] * size)
+    for burst in bursts:
+        if isinstance(burst, tuple):
+            size, age_days = burst
+            stamp = anchor - int(age_days * DAY_MS) + rng.randrange(DAY_MS)
+            if not start <= stamp <= end:
+                raise ValueError(f"a burst {age_days} days old is outside the {history_days}-day history")
+        else:
+            size, stamp = burst, end - rng.randrange(recent)
+        stamps.extend([stamp] * size)
     records = []
     for updated in stamps:
         if rng.random() < 0.3:

@@ -27,9 +27,12 @@ class Journal:
 
     def stats(self):
         entries = self.entries()
+        kinds = Counter(e["kind"] for e in entries)
         return {
             "total": len(entries),
-            "by_kind": dict(Counter(e["kind"] for e in entries)),
+            "by_kind": dict(kinds),
+            "searches": kinds["search"],
+            "archive_searches": kinds["archive"],
             "by_status": dict(Counter(e["status"] for e in entries if e["status"] is not None)),
             "rate_limited": sum(1 for e in entries if e["ratelimited"]),
             "faults": dict(Counter(e["fault"] for e in entries if e["fault"])),

@@ -1,4 +1,5 @@
-"""Kustomer's per-minute budgets: an org-wide one for every request and a separate one for searches.
+"""Kustomer's per-minute budgets: an org-wide one for every request and a separate one for searches
+(which archive searches share unless `archive_budget="separate"`).
 
 Windows are fixed and start with the first request after the previous window ended, so a test that
 spends a budget cannot straddle a wall-clock minute boundary and see it refill half-way through.
@@ -6,6 +7,7 @@ spends a budget cannot straddle a wall-clock minute boundary and see it refill h
 import math
 import threading
 import time
+from email.utils import formatdate
 
 
 class _Window:
@@ -37,38 +39,61 @@ class RateLimiter:
         self._enabled = options.rate_limits
         self._reset_style = options.reset_style
         self._retry_after = options.retry_after
-        self._org = _Window(options.org_limit, options.rate_window_seconds)
-        self._search = _Window(options.search_limit, options.rate_window_seconds)
+        self._retry_date = options.retry_after_style == "date"
+        # With rate_clock="requests" the clock is the number of requests admitted so far, not seconds.
+        self._by_requests = options.rate_clock == "requests"
+        length = options.rate_window_requests if self._by_requests else options.rate_window_seconds
+        self._org = _Window(options.org_limit, length)
+        search = _Window(options.search_limit, length)
+        archive = _Window(options.search_limit, length) if options.archive_budget == "separate" else search
+        self._budgets = {"search": search, "archive": archive}
+        self._requests = 0
         self._lock = threading.Lock()
 
-    def admit(self, is_search, now=None):
-        """Spend one request (searches spend both budgets); returns (refusal detail or None, headers)."""
-        now = time.time() if now is None else now
+    def admit(self, kind, now=None):
+        """Spend one request of `kind` ("search" and "archive" also spend their search budget); returns
+        (refusal detail or None, headers)."""
+        wall = time.time() if now is None else now
         with self._lock:
-            org_ok = self._org.take(now)
-            search_ok = self._search.take(now) if is_search else True
+            self._requests += 1
+            clock = self._requests if self._by_requests else wall
+            special = self._budgets.get(kind)
+            org_ok = self._org.take(clock)
+            special_ok = special.take(clock) if special else True
             if not self._enabled:
-                return None, self._headers(self._search if is_search else self._org, now, spent=False)
+                return None, self._headers(special or self._org, clock, wall, spent=False)
             # The budget that binds is the one with less left; on a tie the narrower search budget.
-            binding = self._search if is_search and self._search.remaining() <= self._org.remaining() else self._org
-            headers = self._headers(binding, now)
-            if org_ok and search_ok:
+            binding = special if special and special.remaining() <= self._org.remaining() else self._org
+            headers = self._headers(binding, clock, wall)
+            if org_ok and special_ok:
                 return None, headers
             if self._retry_after:
-                headers["Retry-After"] = str(max(1, math.ceil(binding.reset_at(now) - now)))
-            what = "requests" if search_ok else "search requests"
-            return f"Rate limit exceeded: {binding.limit} {what} per {binding.seconds:g} seconds", headers
+                wait = max(1, math.ceil(binding.reset_at(clock) - clock))
+                headers["Retry-After"] = formatdate(wall + wait, usegmt=True) if self._retry_date else str(wait)
+            what = "requests" if special_ok else "search requests"
+            unit = "requests" if self._by_requests else "seconds"
+            return f"Rate limit exceeded: {binding.limit} {what} per {binding.seconds:g} {unit}", headers
 
     def peek(self, now=None):
         """Headers for a response that spends nothing (requests rejected before the budget applies)."""
-        now = time.time() if now is None else now
+        wall = time.time() if now is None else now
         with self._lock:
-            self._org.roll(now)
-            return self._headers(self._org, now, spent=self._enabled)
+            clock = self._requests if self._by_requests else wall
+            self._org.roll(clock)
+            return self._headers(self._org, clock, wall, spent=self._enabled)
 
-    def _headers(self, window, now, spent=True):
-        reset_at = window.reset_at(now)
-        reset = math.ceil(reset_at) if self._reset_style == "epoch" else max(0, math.ceil(reset_at - now))
+    def _headers(self, window, clock, wall, spent=True):
+        # Under the requests clock one request stands for one second, so every reset style stays meaningful.
+        left = window.reset_at(clock) - clock
         return {"x-ratelimit-limit": str(window.limit),
                 "x-ratelimit-remaining": str(window.remaining() if spent else window.limit),
-                "x-ratelimit-reset": str(reset)}
+                "x-ratelimit-reset": self._reset_value(wall, left)}
+
+    def _reset_value(self, wall, left):
+        if self._reset_style == "delta":
+            return str(max(0, math.ceil(left)))
+        if self._reset_style == "epoch_ms":
+            return str(math.ceil((wall + left) * 1000))
+        if self._reset_style == "http_date":
+            return formatdate(math.ceil(wall + left), usegmt=True)
+        return str(math.ceil(wall + left))

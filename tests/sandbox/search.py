@@ -1,10 +1,12 @@
-"""POST /v1/customers/search: body validation (the OpenAPI schema is additionalProperties:false), the
-criteria grammar, and evaluation against a context's sorted index.
+"""POST /v1/customers/search and /v1/customers/archive/search: body validation (the OpenAPI schema is
+additionalProperties:false), the criteria grammar, and evaluation against a context's sorted index.
 
 Supported attributes per context: `<ctx>_updated_at` / `<ctx>_created_at` (datetime operators
-equals/gte/gt/lte/lt/in) and `<ctx>_id` (equals/in). Anything else is a 400, as the real API answers
-for attributes it does not know. Sorting is by `<ctx>_updated_at` only; like the real API, only the
-first sort key has an effect. Without `sort`, results come newest first.
+equals/gte/gt/lte/lt/in) and `<ctx>_id` (equals/in); a `kobject_<klass>` context names its updated-at
+`kobject_updated_at` and/or `kobject_<klass>_updated_at` (SimOptions.klass_updated_at). Anything else is
+a 400, as the real API answers for attributes it does not know. Sorting is by updated-at only; like the
+real API, only the first sort key has an effect. Without `sort`, results come newest first. Archive
+search takes the same body but fewer contexts (no `note`, `work_item`, ...).
 """
 import json
 import operator
@@ -19,6 +21,7 @@ from .timefmt import parse_criterion, zone
 
 CONTEXT_PATTERN = re.compile(
     r"^(company|customer|message|conversation|conversation_time|note|kobject|kobject_.*|work_session|work_item)$")
+ARCHIVE_CONTEXT_PATTERN = re.compile(r"^(message|conversation|customer|kobject|kobject_.*|company)$")
 BODY_KEYS = ("queryContext", "and", "or", "not", "sort", "timeZone", "includeDeleted", "searchHash", "aggs",
              "fields")
 DATETIME_OPS = ("equals", "gte", "gt", "lte", "lt", "in")
@@ -48,6 +51,17 @@ class Criterion:
         return self._check(row[self._slot], self.value)
 
 
+class Dialect:
+    """What one search endpoint accepts: its contexts, plus the options deciding the UNCERTAIN parts."""
+    __slots__ = ("context_pattern", "company_updated_at", "klass_updated_at", "bound_semantics")
+
+    def __init__(self, context_pattern, options):
+        self.context_pattern = context_pattern
+        self.company_updated_at = options.company_updated_at_supported
+        self.klass_updated_at = options.klass_updated_at
+        self.bound_semantics = options.bound_semantics
+
+
 class Query:
     def __init__(self, context, prefix, stream, klass):
         self.context = context
@@ -62,7 +76,7 @@ class Query:
         self.descending = True
 
 
-def parse(body, company_updated_at_supported=True):
+def parse(body, dialect):
     """A validated Query, or ApiError(400) naming the offending part of the body."""
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object")
@@ -70,30 +84,56 @@ def parse(body, company_updated_at_supported=True):
         if key not in BODY_KEYS:
             raise bad_request(f"should NOT have additional properties: '{key}'", f"/{key}")
     context = body.get("queryContext")
-    if not isinstance(context, str) or not CONTEXT_PATTERN.match(context):
-        raise bad_request(f"queryContext should match pattern \"{CONTEXT_PATTERN.pattern}\"", "/queryContext")
+    pattern = dialect.context_pattern
+    if not isinstance(context, str) or not pattern.match(context):
+        raise bad_request(f"queryContext should match pattern \"{pattern.pattern}\"", "/queryContext")
     tz = _time_zone(body)
     _check_types(body)
     prefix = "kobject" if context.startswith("kobject") else context
-    attributes = {f"{prefix}_updated_at": "updated", f"{prefix}_created_at": "created", f"{prefix}_id": "id"}
-    if prefix == "company" and not company_updated_at_supported:
-        del attributes["company_updated_at"]
+    attributes = _attributes(context, prefix, dialect)
     # Pattern-valid contexts the simulator holds no data for (work_item, ...) search an empty index.
     query = Query(context, prefix, SEARCH_STREAMS.get(prefix),
                   context[len("kobject_"):] if context.startswith("kobject_") else None)
-    for criterion in _criteria(body.get("and"), "/and", attributes, tz):
-        _narrow(query, criterion)
-    query.any_of = [list(_item_criteria(item, f"/or/{i}", attributes, tz))
-                    for i, item in enumerate(_as_list(body.get("or")))]
-    query.none_of = [list(_item_criteria(item, f"/not/{i}", attributes, tz))
+    for _, criteria in _bounds(_groups(body.get("and"), "/and", attributes, tz), dialect.bound_semantics):
+        for criterion in criteria:
+            _narrow(query, criterion)
+    query.any_of = [_flat(_groups(item, f"/or/{i}", attributes, tz)) for i, item in enumerate(_as_list(body.get("or")))]
+    query.none_of = [_flat(_groups(item, f"/not/{i}", attributes, tz))
                      for i, item in enumerate(_as_list(body.get("not")))]
     sort = [_sort_key(item, i, attributes) for i, item in enumerate(_as_list(body.get("sort")))]
     if sort:
-        if sort[0][0] != f"{prefix}_updated_at":
+        if attributes[sort[0][0]] != "updated":
             raise bad_request(f"Sorting by '{sort[0][0]}' is not supported", "/sort/0")
         # Later keys are validated but, as in the real API, have no effect.
         query.descending = sort[0][1] == "desc"
     return query
+
+
+def _attributes(context, prefix, dialect):
+    """attribute name -> field ("updated", "created" or "id") for one context."""
+    updated = [f"{prefix}_updated_at"]
+    if context.startswith("kobject_"):
+        prefixed = f"{context}_updated_at"
+        updated = {"generic": updated, "prefixed": [prefixed], "both": [*updated, prefixed]}[dialect.klass_updated_at]
+    if prefix == "company" and not dialect.company_updated_at:
+        updated = []
+    return {**dict.fromkeys(updated, "updated"), f"{prefix}_created_at": "created", f"{prefix}_id": "id"}
+
+
+def _bounds(groups, semantics):
+    """The `and` criteria that count: all of them ("intersect"), or per field only the first or the last."""
+    groups = list(groups)
+    if semantics == "intersect":
+        return groups
+    chosen = {}
+    for field, criteria in groups:
+        if semantics == "last" or field not in chosen:
+            chosen[field] = (field, criteria)
+    return list(chosen.values())
+
+
+def _flat(groups):
+    return [criterion for _, criteria in groups for criterion in criteria]
 
 
 def _time_zone(body):
@@ -133,15 +173,16 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def _criteria(value, pointer, attributes, tz):
+def _groups(value, pointer, attributes, tz):
+    """(field, [criteria]) per `{attribute: {op: value, ...}}` entry of an object or array of objects."""
     if isinstance(value, dict):
-        yield from _item_criteria(value, pointer, attributes, tz)
+        yield from _item_groups(value, pointer, attributes, tz)
         return
     for i, item in enumerate(_as_list(value)):
-        yield from _item_criteria(item, f"{pointer}/{i}", attributes, tz)
+        yield from _item_groups(item, f"{pointer}/{i}", attributes, tz)
 
 
-def _item_criteria(item, pointer, attributes, tz):
+def _item_groups(item, pointer, attributes, tz):
     for attribute, ops in item.items():
         where = f"{pointer}/{attribute}"
         field = attributes.get(attribute)
@@ -149,11 +190,11 @@ def _item_criteria(item, pointer, attributes, tz):
             raise bad_request(f"Unknown search attribute '{attribute}'", where)
         if not isinstance(ops, dict) or not ops:
             raise bad_request(f"{attribute} should be an object of operator: value", where)
-        for op, raw in ops.items():
-            allowed = ID_OPS if field == "id" else DATETIME_OPS
+        allowed = ID_OPS if field == "id" else DATETIME_OPS
+        for op in ops:
             if op not in allowed:
                 raise bad_request(f"Operator '{op}' is not valid for attribute '{attribute}'", f"{where}/{op}")
-            yield Criterion(field, op, _value(field, op, raw, f"{where}/{op}", tz))
+        yield field, [Criterion(field, op, _value(field, op, raw, f"{where}/{op}", tz)) for op, raw in ops.items()]
 
 
 def _value(field, op, raw, pointer, tz):
@@ -221,14 +262,14 @@ def _keep(query, entry, created_of, klass_of):
     return not any(all(c.test(row) for c in item) for item in query.none_of)
 
 
-def page_window(page, page_size):
-    """[first, last) result positions a page may show, or a 400 past the 100-page / 10,000-result caps."""
+def page_window(page, page_size, max_pages=MAX_PAGES, max_results=MAX_RESULTS):
+    """[first, last) result positions a page may show, or a 400 past the page / result caps."""
     first = (page - 1) * page_size
-    if page > MAX_PAGES or first >= MAX_RESULTS:
-        raise bad_request(f"Search results are limited to {MAX_PAGES} pages and {MAX_RESULTS} results; page "
+    if page > max_pages or first >= max_results:
+        raise bad_request(f"Search results are limited to {max_pages} pages and {max_results} results; page "
                           f"{page} with pageSize {page_size} is beyond that. Narrow the query with a range on "
                           f"updated_at and start again from page 1.", "/page")
-    return first, min(first + page_size, MAX_RESULTS)
+    return first, min(first + page_size, max_results)
 
 
 def ordered_slice(matches, first, last, descending, rng=None):

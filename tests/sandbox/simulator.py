@@ -18,7 +18,8 @@ class Simulator:
         if tokens is None:
             tokens = {make_token(self.options.pod): TokenSpec(pod=self.options.pod)}
         self._tokens = dict(tokens)
-        self._store = Store(dataset, self.options.index_lag_seconds, self.options.seed)
+        self._store = Store(dataset, self.options.index_lag_seconds, self.options.seed, self.options.index_lag_mode,
+                            self.options.index_lag_searches)
         self._journal = Journal(self.options.record_bodies)
         self._api = Api(self._store, self.options, self._tokens)
         self._faults = FaultPlan(self.options.fault_rate, self.options.fault_kinds, self.options.fault_script,
@@ -91,3 +92,12 @@ class Simulator:
 
     def mutate(self, stream, count):
         return self._store.mutate(stream, count)
+
+    def delete(self, stream, count):
+        """Hard-delete `count` random records of `stream` (gone from lists, search and truth); their ids."""
+        return self._store.delete(stream, count)
+
+    def search_edge(self):
+        """Epoch ms of the horizon now: standard search holds updatedAt >= it, archive search the rest
+        (give or take SimOptions.horizon_overlap_seconds)."""
+        return self._api.horizon.edge()

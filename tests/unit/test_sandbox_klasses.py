@@ -28,9 +28,11 @@ def get(sim, path, token=None, **params):
 
 
 def search_all(sim, context):
+    """The newest 500 records from standard search, and the newest 500 from archive search."""
     body = {"queryContext": context, "and": [], "or": []}
-    return requests.post(sim.url + SEARCH, json=body, params={"pageSize": 500}, timeout=10,
-                         headers={"Authorization": f"Bearer {sim.token}"}).json()["data"]
+    return [record for path in (SEARCH, "/v1/customers/archive/search")
+            for record in requests.post(sim.url + path, json=body, params={"pageSize": 500}, timeout=10,
+                                        headers={"Authorization": f"Bearer {sim.token}"}).json()["data"]]
 
 
 def properties(sim, resource):
