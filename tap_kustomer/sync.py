@@ -9,8 +9,10 @@ from .conform import Conformer
 from .cursor import SearchWalk
 from .errors import AccessDenied, BadRequest, Interrupted
 from .extract import SearchPages, list_pages, updated_at
+from .names import renamer
 from .output import record_prefix
 from .progress import Progress
+from .schema_growth import SchemaGrowth
 from .state import get_bookmark, set_bookmark, set_currently_syncing
 from .streams import KEY_PROPERTIES, LIST_FALLBACK_PAGE_MAX, REPLICATION_KEY
 from .summary import DriftLog
@@ -97,9 +99,15 @@ class StreamRun:
         self.safe = signpost - timedelta(seconds=self.config.index_lag_seconds)
         self.progress = Progress(self.stream.name, self.start, self.end)
         self.conform = Conformer(selection.schema)
+        self.growth = SchemaGrowth(selection.schema, self.fields, renamer(self.stream.name))
 
     def emit(self, resource):
         record = transform_record(resource)
+        added = self.growth(record)
+        if added:
+            self.sync.writer.schema(self.stream.name, self.growth.schema, KEY_PROPERTIES, [REPLICATION_KEY])
+            self.conform = Conformer(self.growth.schema)
+            self.sync.drift.add_keys(self.stream.name, record.get("id"), added)
         for field, reason in self.conform(record):
             self.sync.drift.add(self.stream.name, record.get("id"), field, reason)
         if self.fields is not None:
