@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit e2e bench clean ecosystem
+.PHONY: demo test lint unit e2e bench clean ecosystem warehouse warehouse-demo postgresql
 
 # Meltano and the real targets each pin their own singer-python/jsonschema, which clash with the tap's,
 # so each lives in a venv of its own under .venvs/. The stamp names the pinned version: bumping a pin
@@ -14,11 +14,14 @@ MELTANO_VERSION := 4.4.1
 TARGET_JSONL_VERSION := 0.1.4
 TARGET_STITCH_VERSION := 4.0.3
 SINGER_TOOLS_VERSION := 0.4.1
+TARGET_POSTGRES_VERSION := 0.8.1
+TARGET_POSTGRES := $(VENVS)/target-postgres/.installed-$(TARGET_POSTGRES_VERSION)
 SINGER_TOOLS := $(VENVS)/singer-tools/.installed-$(SINGER_TOOLS_VERSION)
 ECOSYSTEM := $(VENVS)/meltano/.installed-$(MELTANO_VERSION) \
 	$(VENVS)/target-jsonl/.installed-$(TARGET_JSONL_VERSION) \
 	$(VENVS)/target-stitch/.installed-$(TARGET_STITCH_VERSION) \
-	$(SINGER_TOOLS)
+	$(SINGER_TOOLS) \
+	$(TARGET_POSTGRES)
 
 # -qq: this machine's pip index config prints a warning per package; errors still show.
 $(STAMP): setup.py
@@ -34,7 +37,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/pylint --rcfile=.pylintrc tap_kustomer tests bench
 
-test: lint $(ECOSYSTEM)
+test: lint $(ECOSYSTEM) postgresql
 	$(BIN)/python -m pytest -q tests
 
 unit: $(STAMP)
@@ -69,6 +72,19 @@ $(VENVS)/target-stitch/.installed-$(TARGET_STITCH_VERSION):
 
 $(SINGER_TOOLS):
 	$(call ecosystem_venv,singer-tools,singer-tools==$(SINGER_TOOLS_VERSION),$@)
+
+$(TARGET_POSTGRES):
+	$(call ecosystem_venv,target-postgres,meltanolabs-target-postgres==$(TARGET_POSTGRES_VERSION),$@)
+
+# The warehouse tests start a throwaway cluster of their own with these binaries; no system cluster is used.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql; }
+
+warehouse: $(STAMP) $(TARGET_POSTGRES) postgresql
+	$(BIN)/python -m pytest -q tests/warehouse
+
+warehouse-demo: $(STAMP) $(TARGET_POSTGRES) postgresql
+	$(BIN)/python -m tests.warehouse_demo
 
 ecosystem: $(ECOSYSTEM)
 

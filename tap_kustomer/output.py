@@ -1,20 +1,33 @@
 """Singer messages on stdout, one per line. Records are buffered; a STATE flushes what it covers."""
 import sys
+import time
+from datetime import datetime, timezone
 
 import orjson
 
 
 class SingerWriter:
-    def __init__(self, sink=None):
+    def __init__(self, sink=None, clock=time.time):
         self.sink = sink or sys.stdout.buffer
+        self._clock = clock
+        self._millisecond = None
+        self._suffix = b"}\n"
 
     def schema(self, stream, schema, key_properties, bookmark_properties):
         self._line({"type": "SCHEMA", "stream": stream, "schema": schema,
                     "key_properties": list(key_properties), "bookmark_properties": list(bookmark_properties)})
 
     def record(self, stream_prefix, record):
-        """`stream_prefix` comes from record_prefix(): the constant head of every RECORD of a stream."""
-        self.sink.write(stream_prefix + _escape_line_separators(orjson.dumps(record)) + b"}\n")
+        """`stream_prefix` comes from record_prefix(): the constant head of every RECORD of a stream.
+
+        `time_extracted` is the millisecond the record is written, which follows the read of its page
+        within that page's handling; loaders store it (target-postgres as `_sdc_extracted_at`). The tail
+        that carries it is rebuilt once a millisecond, not once a record."""
+        millisecond = int(self._clock() * 1000)
+        if millisecond != self._millisecond:
+            self._millisecond = millisecond
+            self._suffix = b',"time_extracted":"' + _rfc3339(millisecond).encode() + b'"}\n'
+        self.sink.write(stream_prefix + _escape_line_separators(orjson.dumps(record)) + self._suffix)
 
     def state(self, value):
         self._line({"type": "STATE", "value": value})
@@ -33,6 +46,11 @@ def _escape_line_separators(line):
     if b"\xe2\x80" not in line:  # one scan for the common line, instead of two replaces
         return line
     return line.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+
+
+def _rfc3339(millisecond):
+    moment = datetime.fromtimestamp(millisecond / 1000, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def record_prefix(stream):

@@ -18,11 +18,18 @@ class DriftLog:
     def __init__(self):
         self.shown = []
         self.count = 0
+        self.new_keys = 0
 
     def add(self, stream, record_id, field, reason):
         self.count += 1
         if len(self.shown) < DRIFT_SHOWN:
             self.shown.append((stream, record_id, field, reason))
+
+    def add_keys(self, stream, record_id, added):
+        """Keys the schema lacked, now declared (see schema_growth): counted apart from misfits too."""
+        self.new_keys += len(added)
+        for path, schema in added:
+            self.add(stream, record_id, path, f"not in the schema: declared as {'/'.join(schema['type'])}")
 
 
 def summary_rows(summaries):
@@ -49,5 +56,6 @@ def log_summary(summaries, drift, slept):
         LOGGER.warning("schema drift: stream %s, id %s, field %s: %s", stream, record_id, field, reason)
     if drift.count > len(drift.shown):
         LOGGER.warning("schema drift: %d more not shown", drift.count - len(drift.shown))
-    metrics = {"type": "summary", "streams": [dict(zip(COLUMNS, row)) for row in rows], "drift": drift.count}
+    metrics = {"type": "summary", "streams": [dict(zip(COLUMNS, row)) for row in rows], "drift": drift.count,
+               "new_keys": drift.new_keys}
     METRICS_LOGGER.info("METRIC: %s", orjson.dumps(metrics).decode())

@@ -6,8 +6,10 @@ from datetime import timedelta
 from .catalog import resume_order
 from .conform import Conformer
 from .errors import AccessDenied, Interrupted
+from .names import renamer
 from .output import record_prefix
 from .progress import Progress
+from .schema_growth import SchemaGrowth
 from .sources import ReadRange, source_of
 from .state import get_bookmark, set_bookmark, set_currently_syncing
 from .streams import KEY_PROPERTIES, REPLICATION_KEY
@@ -41,9 +43,17 @@ class RecordWriter:
         self.drift = drift
         self.prefix = record_prefix(self.name)
         self.conform = Conformer(selection.schema)
+        self.growth = SchemaGrowth(selection.schema, self.fields, renamer(self.name))
 
     def write(self, resource):
         record = transform_record(resource)
+        added = self.growth(record)
+        if added:
+            # Declared before the first record that carries it, so a loader adds the column, not drops the key;
+            # checked from now on, so a later value of another type goes to schema_drift, not to the loader.
+            self.writer.schema(self.name, self.growth.schema, KEY_PROPERTIES, [REPLICATION_KEY])
+            self.conform = Conformer(self.growth.schema)
+            self.drift.add_keys(self.name, record.get("id"), added)
         for field, reason in self.conform(record):
             self.drift.add(self.name, record.get("id"), field, reason)
         if self.fields is not None:
