@@ -2,31 +2,14 @@
 sync holds and costs, span by span, before a sync."""
 from .client import KustomerClient
 from .errors import AccessDenied
-from .sources import HORIZON_MARGIN, ReadRange, Searched, source_of
+from .sources import ReadRange, source_of
 from .streams import STREAMS
-from .timeutil import format_timestamp, utc_now
-
-# Where notes past the horizon live, if anywhere: one notes request per archived conversation.
-NOTES_HOLDER = Searched("conversation")
-
+from .timeutil import utc_now
 
 def full_range(config):
     now = utc_now()
     return ReadRange(start=config.start_date, end=min(now, config.end_date) if config.end_date else now,
                      settled=now, now=now, page_size=config.page_size_limit, window_days=config.date_window_size)
-
-
-def _out_of_reach(client, stream, reading):
-    """A line for a search stream whose context archive search lacks, when start_date is past the horizon."""
-    source = stream.source
-    if not isinstance(source, Searched) or source.archive or reading.start >= reading.horizon_low:
-        return None
-    holders = NOTES_HOLDER.estimate(client, reading)[0]
-    held = "?" if holders.records is None else f"{holders.records:,}"
-    return (f"{stream.name} updated before {format_timestamp(reading.horizon_low + HORIZON_MARGIN)} are past "
-            f"search's two-year horizon and archive search has no {source.context} context: they are not "
-            f"synced. Reading them one conversation at a time would cost {held} requests (one per archived "
-            f"conversation) at the org budget")
 
 
 def preflight(config, selections):
@@ -42,8 +25,9 @@ def preflight(config, selections):
         print(f"{'stream':<14} {'access':<8} {'span':<9} {'records':>9} {'requests':>9}  source")
         for stream in streams:
             try:
-                estimates = source_of(stream).estimate(client, reading)
-                gap = _out_of_reach(client, stream, reading)
+                source = source_of(stream)
+                estimates = source.estimate(client, reading)
+                gap = source.out_of_reach(client, reading)
             except AccessDenied as exc:
                 denied.append(stream.name)
                 print(f"{stream.name:<14} {'DENIED':<8} {'':<9} {'':>9} {'':>9}  needs {stream.roles} ({exc})")

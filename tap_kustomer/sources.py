@@ -18,7 +18,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Iterator, List, Protocol
+from typing import Iterator, List, Optional, Protocol
 
 from .cursor import SearchPage, SearchWalk
 from .errors import BadRequest, WalkError
@@ -80,6 +80,9 @@ class Source(Protocol):
 
     def estimate(self, client, reading: ReadRange) -> List[Estimate]:
         ...
+
+    def out_of_reach(self, client, reading: ReadRange) -> Optional[str]:
+        """A line on records in the range that this source cannot read, or None."""
 
 
 def updated_at(resource):
@@ -180,6 +183,7 @@ class Searched:
     """A search context, read across the horizon: archive span, standard span, then the sweep."""
     context: str
     archive: bool = True  # does archive search know this context?
+    holder: str = None  # without archive search: the context whose records hold this one's (notes: conversation)
 
     def spans(self, reading):
         low, end = reading.horizon_low, reading.end
@@ -199,10 +203,9 @@ class Searched:
     def read(self, client, reading):
         spans = self.spans(reading)
         owed = next((span.lower for span in spans if span.span == "sweep"), None)
-        if not self.archive and reading.start < reading.horizon_low:
-            LOGGER.warning("%s: records last updated before %s are past search's two-year horizon, and "
-                           "archive search has no %s context: they cannot be read (see README, Coverage)",
-                           self.context, format_timestamp(reading.horizon_low + HORIZON_MARGIN), self.context)
+        gap = self.out_of_reach(client, reading)
+        if gap:
+            LOGGER.warning("%s", gap)
         for span in spans:
             for resources, moment, skipped in span.pages(client):
                 yield Page(resources, _checkpoint(span.span, moment, owed, reading.end), span.span, skipped)
@@ -210,6 +213,18 @@ class Searched:
 
     def estimate(self, client, reading):
         return [span.estimate(client) for span in self.spans(reading) if span.span != "sweep"]
+
+    def out_of_reach(self, client, reading):
+        """One line on the records past the horizon that no search can read, with what reaching them one
+        holder at a time would cost; None when there are none."""
+        if self.archive or reading.start >= reading.horizon_low:
+            return None
+        holders = Searched(self.holder).spans(reading)[0].estimate(client)
+        held = "?" if holders.records is None else f"{holders.records:,}"
+        return (f"{self.context} records last updated before {format_timestamp(reading.horizon_low + HORIZON_MARGIN)}"
+                f" are past search's two-year horizon, and archive search has no {self.context} context: they are "
+                f"not synced. Reading them one {self.holder} at a time would cost {held} requests, one per "
+                f"archived {self.holder} (see README, Coverage)")
 
 
 @dataclass(frozen=True)
@@ -258,6 +273,9 @@ class Listed:
         requests = None if total is None else max(1, math.ceil(total / self.page_size(reading)))
         return [Estimate("list", f"GET {self.path}", total, requests)]
 
+    def out_of_reach(self, _client, _reading):
+        return None
+
 
 @dataclass(frozen=True)
 class WithFallback:
@@ -282,6 +300,9 @@ class WithFallback:
             return self.primary.estimate(client, reading)
         except BadRequest:
             return self.fallback.estimate(client, reading)
+
+    def out_of_reach(self, client, reading):
+        return self.primary.out_of_reach(client, reading)
 
     def _fallback_label(self):
         return f"GET {self.fallback.path}" if isinstance(self.fallback, Listed) else "the fallback"

@@ -34,7 +34,7 @@ STREAMS = (
     Stream("conversations", Searched("conversation"), _role("conversation")),
     Stream("messages", Searched("message"), _role("message")),
     # Archive search has no note context: notes older than the horizon are out of search's reach.
-    Stream("notes", Searched("note", archive=False), _role("note")),
+    Stream("notes", Searched("note", archive=False, holder="conversation"), _role("note")),
     Stream("kobjects", Searched("kobject"), _role("kobject")),
     # Search by company_updated_at is undocumented: when the API refuses it, read the list instead.
     Stream("companies", Searched("company"), _role("company"), fallback=Listed("/v1/companies", page_max=100)),

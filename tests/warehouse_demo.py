@@ -15,7 +15,8 @@ QUERIES = {
     "rows per table": "select 'customers' as t, count(*) from kustomer.customers union all "
                       "select 'conversations', count(*) from kustomer.conversations union all "
                       "select 'messages', count(*) from kustomer.messages union all "
-                      "select 'notes', count(*) from kustomer.notes union all select 'tags', count(*) from kustomer.tags",
+                      "select 'notes', count(*) from kustomer.notes union all "
+                      "select 'tags', count(*) from kustomer.tags",
     "messages with their conversation and customer": (
         "select m.id as message, m.channel, c.status, cu.name as customer from kustomer.messages m "
         "join kustomer.conversations c on c.id = m.conversation->>'id' "

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.e2e.harness import (ALL_STREAMS, SEARCH_STREAMS, TAP, TapRun, assert_complete, make_config,
+from tests.e2e.harness import (expected, ALL_STREAMS, SEARCH_STREAMS, TAP, TapRun, assert_complete, make_config,
                                missing_or_stale, parse_messages, run_tap, write_json)
 from tests.sandbox import SimOptions
 
@@ -23,7 +23,7 @@ def test_soak_under_a_high_fault_rate_loses_nothing(tmp_path, start_sim, catalog
     sim = start_sim(SimOptions(fault_rate=0.3, fault_kinds=FAULT_KINDS, stall_seconds=3, seed=seed))
     run = run_tap(tmp_path, make_config(sim, request_timeout=1), catalog(), timeout=900)
     assert_clean_success(run, sim)
-    assert_complete(sim.truth(), run.records, ALL_STREAMS)
+    assert_complete(expected(sim), run.records, ALL_STREAMS)
     faults = sim.stats()["faults"]
     assert sum(faults.values()) >= 10, faults
     assert "retry" in run.stderr
@@ -37,7 +37,7 @@ def test_each_fault_kind_is_survived(tmp_path, start_sim, catalog):
     run = run_tap(tmp_path, make_config(sim, request_timeout=1, page_size_limit=25), catalog(["notes", "tags"]),
                   timeout=600)
     assert_clean_success(run, sim)
-    assert_complete(sim.truth(), run.records, ["notes", "tags"])
+    assert_complete(expected(sim), run.records, ["notes", "tags"])
     assert run.stderr.count("retry") >= 2 * len(FAULT_KINDS)
 
 
@@ -49,7 +49,7 @@ def test_paced_run_meets_almost_no_429s(tmp_path, start_sim, catalog, reset_styl
     # Small pages, so that the run spends the 2 s budget many times over.
     run = run_tap(tmp_path, make_config(sim, page_size_limit=40), catalog(streams), timeout=600)
     assert_clean_success(run, sim)
-    assert_complete(sim.truth(), run.records, streams)
+    assert_complete(expected(sim), run.records, streams)
     served = [r for r in sim.requests if r["kind"] in ("search", "list")]
     limited = [r for r in served if r["status"] == 429]
     assert len(served) > 20
@@ -74,7 +74,7 @@ def test_two_taps_sharing_one_budget_both_finish_complete(tmp_path, start_sim, c
             runs.append(TapRun(proc.returncode, stdout, stderr, parse_messages(stdout)))
     for run in runs:
         assert_clean_success(run, sim)
-        assert_complete(sim.truth(), run.records, streams)
+        assert_complete(expected(sim), run.records, streams)
 
 
 def runs_until_complete(tmp_path, sim, catalog_doc, lag_seconds, min_seconds=0.0, max_runs=40):
@@ -87,7 +87,7 @@ def runs_until_complete(tmp_path, sim, catalog_doc, lag_seconds, min_seconds=0.0
         for stream, records in run.records.items():
             combined.setdefault(stream, []).extend(records)
         state = run.last_state
-        if not missing_or_stale(sim.truth(), combined, ["customers"]):
+        if not missing_or_stale(expected(sim), combined, ["customers"]):
             return True
         if time.monotonic() - started > min_seconds:
             break

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.e2e.harness import (ALL_STREAMS, LIST_STREAMS, SEARCH_STREAMS, TAP, duplicates, make_config,
+from tests.e2e.harness import (expected, ALL_STREAMS, LIST_STREAMS, SEARCH_STREAMS, TAP, duplicates, make_config,
                                assert_complete, group_records, parse_messages, run_tap, write_json)
 from tests.ecosystem.tools import SINGER_CHECK_TAP, require
 from tests.sandbox import SimOptions
@@ -19,7 +19,7 @@ def test_full_sync_matches_ground_truth(tmp_path, start_sim, catalog):
     sim = start_sim()
     run = run_tap(tmp_path, make_config(sim), catalog())
     assert run.returncode == 0, run.stderr[-2000:]
-    assert_complete(sim.truth(), run.records, ALL_STREAMS)
+    assert_complete(expected(sim), run.records, ALL_STREAMS)
     dupes = sum(duplicates(records) for records in run.records.values())
     assert dupes <= 0.01 * total_records(run), dupes
     final = run.last_state
@@ -56,14 +56,14 @@ def test_updates_during_the_sync_arrive_by_the_next_run(tmp_path, start_sim, cat
     second = run_tap(tmp_path, make_config(sim), catalog(), state=first.last_state)
     assert second.returncode == 0, second.stderr[-2000:]
     combined = {stream: first.records.get(stream, []) + second.records.get(stream, []) for stream in ALL_STREAMS}
-    assert_complete(sim.truth(), combined, ALL_STREAMS)
+    assert_complete(expected(sim), combined, ALL_STREAMS)
 
 
 def test_unstable_tie_order_loses_nothing(tmp_path, start_sim, catalog):
     sim = start_sim(SimOptions(tie_order="shuffle"))
     run = run_tap(tmp_path, make_config(sim), catalog(SEARCH_STREAMS))
     assert run.returncode == 0, run.stderr[-2000:]
-    assert_complete(sim.truth(), run.records, SEARCH_STREAMS)
+    assert_complete(expected(sim), run.records, SEARCH_STREAMS)
     assert all(duplicates(records) == 0 for records in run.records.values())
 
 
@@ -71,7 +71,7 @@ def test_company_search_refused_falls_back_to_the_list(tmp_path, start_sim, cata
     sim = start_sim(SimOptions(company_updated_at_supported=False))
     run = run_tap(tmp_path, make_config(sim), catalog(["companies"]))
     assert run.returncode == 0, run.stderr[-2000:]
-    assert_complete(sim.truth(), run.records, ["companies"])
+    assert_complete(expected(sim), run.records, ["companies"])
     assert "reading GET /v1/companies instead" in run.stderr
 
 
@@ -80,7 +80,7 @@ def test_small_pages_and_windows_still_lose_nothing(tmp_path, start_sim, catalog
     config = make_config(sim, page_size_limit="7", date_window_size="3")
     run = run_tap(tmp_path, config, catalog(["notes", "tags", "brands"]))
     assert run.returncode == 0, run.stderr[-2000:]
-    assert_complete(sim.truth(), run.records, ["notes", "tags", "brands"])
+    assert_complete(expected(sim), run.records, ["notes", "tags", "brands"])
 
 
 def test_field_selection_is_honoured(tmp_path, start_sim, catalog):
@@ -122,7 +122,7 @@ def test_killed_sync_resumes_from_last_state_without_loss(tmp_path, start_sim, c
     resumed = run_tap(tmp_path, make_config(sim), catalog(), state=last_state)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     combined = group_records(first + resumed.messages)
-    assert_complete(sim.truth(), combined, ALL_STREAMS)
+    assert_complete(expected(sim), combined, ALL_STREAMS)
     # Finished streams are not extracted again.
     finished = [s for s in ALL_STREAMS if s in last_state["bookmarks"] and s != last_state.get("currently_syncing")]
     for stream in finished:
@@ -152,7 +152,7 @@ def test_a_stop_signal_stops_cleanly_with_a_valid_state(tmp_path, start_sim, cat
     assert messages[-1]["type"] == "STATE", "records were emitted after the last STATE"
     resumed = run_tap(tmp_path, make_config(sim), catalog(SEARCH_STREAMS), state=messages[-1]["value"])
     combined = group_records(messages + resumed.messages)
-    assert_complete(sim.truth(), combined, SEARCH_STREAMS)
+    assert_complete(expected(sim), combined, SEARCH_STREAMS)
 
 
 def test_a_stop_during_a_list_budget_wait_ends_the_wait_and_leaves_a_state_last(tmp_path, start_sim, catalog):
@@ -180,7 +180,7 @@ def test_a_stop_during_a_list_budget_wait_ends_the_wait_and_leaves_a_state_last(
     resumed = run_tap(tmp_path, make_config(fresh, page_size_limit=20), catalog(["tags"]),
                       state=messages[-1]["value"])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert_complete(fresh.truth(), resumed.records, ["tags"])
+    assert_complete(expected(fresh), resumed.records, ["tags"])
 
 
 def metric_line(stderr):

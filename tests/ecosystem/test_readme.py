@@ -10,7 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.e2e.harness import assert_complete, discover, group_records, make_config, select, write_json
+from tests.e2e.harness import expected, assert_complete, discover, group_records, make_config, select, write_json
 from tests.ecosystem.tools import (MELTANO, ROOT, TARGET_JSONL, TARGET_STITCH, VENVS, StitchGate, base_env,
                                    fenced_blocks, json_lines, read_jsonl, readme_commands, require, run_bash,
                                    section)
@@ -115,7 +115,7 @@ def test_readme_discover_select_sync_and_state(tmp_path, sim):
     assert selected == set(README_SELECTION)
     records = group_records(read_jsonl(tmp_path / "out.jsonl"))
     assert set(records) == set(README_SELECTION)
-    assert_complete(sim.truth(), records, README_SELECTION)
+    assert_complete(expected(sim), records, README_SELECTION)
 
     require(TARGET_STITCH)
     env = base_env()
@@ -129,7 +129,7 @@ def test_readme_discover_select_sync_and_state(tmp_path, sim):
         assert gate.tokens == {f"Bearer {stitch_config(gate)['token']}"}
         first = gate.records()
         assert set(first) == set(README_SELECTION)
-        assert_complete(sim.truth(), first, README_SELECTION)
+        assert_complete(expected(sim), first, README_SELECTION)
         state = json.loads((tmp_path / "state.json").read_text())
         assert set(state["bookmarks"]) >= set(README_SELECTION) and "currently_syncing" not in state
 
@@ -158,7 +158,7 @@ def test_readme_check_and_watch(tmp_path, sim):
     assert re.search(r"^tags +ok .*GET /v1/tags$", check, re.M)
     figures = json.loads(metric.strip()[len("METRIC: "):])
     records = group_records(read_jsonl(tmp_path / "out.jsonl"))
-    assert_complete(sim.truth(), records, streams)
+    assert_complete(expected(sim), records, streams)
     assert figures["streams"][-1] == dict(figures["streams"][-1], stream="TOTAL",
                                           records=sum(len(rows) for rows in records.values()))
     # --quiet left nothing but the METRIC line in the log.
@@ -182,7 +182,7 @@ def test_readme_targets(tmp_path, sim):
         assert set(state["bookmarks"]) == set(streams) and "currently_syncing" not in state
     out = tmp_path / "output"
     assert sorted(path.name for path in out.iterdir()) == sorted(f"{stream}.jsonl" for stream in streams)
-    assert_complete(sim.truth(), {stream: read_jsonl(out / f"{stream}.jsonl") for stream in streams}, streams)
+    assert_complete(expected(sim), {stream: read_jsonl(out / f"{stream}.jsonl") for stream in streams}, streams)
 
 
 def test_readme_meltano(tmp_path, sim):
@@ -205,7 +205,7 @@ def test_readme_meltano(tmp_path, sim):
     state = json.loads(result.stdout.strip().split("\n")[-1])["singer_state"]
     assert set(state["bookmarks"]) == set(README_SELECTION) and "currently_syncing" not in state
     landed = {stream: read_jsonl(clone / "output" / f"{stream}.jsonl") for stream in README_SELECTION}
-    assert_complete(sim.truth(), landed, README_SELECTION)
+    assert_complete(expected(sim), landed, README_SELECTION)
     # The key went to .env (kept out of git), not into meltano.yml.
     assert "TAP_KUSTOMER_API_TOKEN" in (clone / ".env").read_text()
     assert "<your Kustomer API key>" not in (clone / "meltano.yml").read_text()

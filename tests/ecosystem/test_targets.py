@@ -1,5 +1,5 @@
 """The tap's stdout piped into real targets, each in its own venv; correctness is judged against sim.truth()."""
-from tests.e2e.harness import (ALL_STREAMS, assert_complete, discover, group_records, make_config, select,
+from tests.e2e.harness import (expected, ALL_STREAMS, assert_complete, discover, group_records, make_config, select,
                                write_json)
 from tests.ecosystem.tools import (SINGER_CHECK_TAP, TARGET_JSONL, TARGET_STITCH, json_lines, last_state, pipe,
                                    read_jsonl, require)
@@ -36,7 +36,7 @@ def test_target_stitch_dry_run_accepts_every_stream_and_echoes_the_final_state(t
         sent.setdefault(body["table_name"], []).extend(m["data"] for m in body["messages"] if m["action"] == "upsert")
         assert body["key_names"] == ["id"]
     assert set(sent) == set(ALL_STREAMS)
-    assert_complete(sim.truth(), sent, ALL_STREAMS)
+    assert_complete(expected(sim), sent, ALL_STREAMS)
 
 
 def test_target_jsonl_files_hold_exactly_the_selected_streams(tmp_path, sim):
@@ -49,7 +49,7 @@ def test_target_jsonl_files_hold_exactly_the_selected_streams(tmp_path, sim):
     assert echoed_states(stdout) == [last_state(messages)]
     assert sorted(path.name for path in out.iterdir()) == sorted(f"{stream}.jsonl" for stream in streams)
     landed = {stream: read_jsonl(out / f"{stream}.jsonl") for stream in streams}
-    truth = sim.truth()
+    truth = expected(sim)
     for stream in streams:
         assert {record["id"] for record in landed[stream]} == set(truth[stream]), stream
     # Same ids is not enough: each id's last line must be its latest version.
@@ -60,7 +60,7 @@ def test_singer_check_tap_in_its_own_venv_accepts_every_stream(tmp_path, sim):
     require(SINGER_CHECK_TAP)
     config, catalog = prepare(tmp_path, sim, ALL_STREAMS)
     messages, report = pipe(tmp_path, config, catalog, [SINGER_CHECK_TAP])
-    assert_complete(sim.truth(), group_records(messages), ALL_STREAMS)
+    assert_complete(expected(sim), group_records(messages), ALL_STREAMS)
     # Its report names every stream it validated, with the count of records it saw.
     for stream in ALL_STREAMS:
         assert stream in report, report[-2000:]

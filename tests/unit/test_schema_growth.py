@@ -1,8 +1,6 @@
 """A key the schema lacks is declared, typed from its value, before the first record that carries it."""
 import io
 import json
-from datetime import datetime, timezone
-from types import SimpleNamespace
 
 from tap_kustomer.catalog import Selection
 from tap_kustomer.discover import stream_schema
@@ -10,7 +8,7 @@ from tap_kustomer.output import SingerWriter
 from tap_kustomer.schema_growth import SchemaGrowth, infer
 from tap_kustomer.streams import STREAMS_BY_NAME
 from tap_kustomer.summary import DriftLog
-from tap_kustomer.sync import StreamRun, StreamSummary
+from tap_kustomer.sync import RecordWriter
 
 NOTE = {"id": "n1", "type": "note", "body": "hi", "org": {"type": "org", "id": "o1"}}
 
@@ -77,18 +75,14 @@ def test_drift_log_counts_new_keys():
 
 
 def test_sync_sends_the_grown_schema_before_the_first_record_carrying_the_key():
-    sink = io.BytesIO()
-    now = datetime(2024, 6, 1, tzinfo=timezone.utc)
-    config = SimpleNamespace(start_date=datetime(2020, 1, 1, tzinfo=timezone.utc), end_date=None,
-                             index_lag_seconds=0)
-    sync = SimpleNamespace(config=config, state={"bookmarks": {}}, writer=SingerWriter(sink), drift=DriftLog())
+    sink, drift = io.BytesIO(), DriftLog()
     selection = Selection(STREAMS_BY_NAME["notes"], stream_schema("notes"), None)
-    run = StreamRun(sync, selection, StreamSummary("notes"), now)
-    run.emit({"type": "note", "id": "n1", "attributes": {"body": "a", "updatedAt": "2024-01-01T00:00:00.000Z"}})
-    run.emit({"type": "note", "id": "n2", "attributes": {"body": "b", "pinnedAt": "2024-01-02T00:00:00.000Z",
-                                                         "updatedAt": "2024-01-02T00:00:00.000Z"}})
+    records = RecordWriter(selection, SingerWriter(sink), drift)
+    records.write({"type": "note", "id": "n1", "attributes": {"body": "a", "updatedAt": "2024-01-01T00:00:00.000Z"}})
+    records.write({"type": "note", "id": "n2", "attributes": {"body": "b", "pinnedAt": "2024-01-02T00:00:00.000Z",
+                                                              "updatedAt": "2024-01-02T00:00:00.000Z"}})
     messages = [json.loads(line) for line in sink.getvalue().splitlines()]
     assert [m["type"] for m in messages] == ["RECORD", "SCHEMA", "RECORD"]
     assert messages[1]["schema"]["properties"]["pinned_at"]["format"] == "date-time"
     assert messages[2]["record"]["pinned_at"] == "2024-01-02T00:00:00.000Z"
-    assert sync.drift.new_keys == 1
+    assert drift.new_keys == 1

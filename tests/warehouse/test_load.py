@@ -9,7 +9,7 @@ import pytest
 from tap_kustomer.names import RENAMES
 from tap_kustomer.timeutil import parse_timestamp
 from tap_kustomer.transform import transform_record
-from tests.e2e.harness import discover, make_config, select
+from tests.e2e.harness import expected, discover, make_config, select
 from tests.sandbox import Dataset, Simulator
 from tests.sandbox.records import render
 from tests.warehouse.pipeline import load, target_config
@@ -46,11 +46,11 @@ def test_full_incremental_and_killed_syncs_hold_each_id_once(tmp_path, postgres,
     tap = make_config(sim)
     target = target_config(postgres, default_target_schema="runs")
     state = load(tmp_path, tap, catalog(), target)
-    assert_one_row_per_truth_id(postgres, "runs", sim.truth())
+    assert_one_row_per_truth_id(postgres, "runs", expected(sim))
     for stream in STREAMS:
         sim.mutate(stream, 5)
     state = load(tmp_path, tap, catalog(), target, state=state)
-    truth = sim.truth()
+    truth = expected(sim)
     assert_one_row_per_truth_id(postgres, "runs", truth)
     latest = {row["id"]: row["updated_at"] for row in postgres.query('select id, updated_at from "runs".notes')}
     assert all(parse_timestamp(latest[rid] + "Z") >= parse_timestamp(stamp) for rid, stamp in truth["notes"].items())
@@ -59,7 +59,7 @@ def test_full_incremental_and_killed_syncs_hold_each_id_once(tmp_path, postgres,
     small_pages = dict(tap, page_size_limit=50)
     state = load(tmp_path, small_pages, catalog(), killed, kill_after_records=250)
     state = load(tmp_path, small_pages, catalog(), killed, state=state)
-    assert_one_row_per_truth_id(postgres, "killed", sim.truth())
+    assert_one_row_per_truth_id(postgres, "killed", expected(sim))
 
 
 def test_column_types(tmp_path, postgres, sim, catalog):
