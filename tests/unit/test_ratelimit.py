@@ -1,7 +1,7 @@
 """Pacing from headers and local caps, on a fake clock: exact waits, no real sleeping."""
 import pytest
 
-from tap_kustomer.ratelimit import Pacer, SlidingCap, seconds_until_reset
+from tap_kustomer.ratelimit import MAX_RESET_WAIT, Pacer, SlidingCap, seconds_until_reset
 
 
 class FakeClock:
@@ -25,12 +25,39 @@ def pacer(clock, **kwargs):
     return Pacer(clock=clock.mono, wall=clock.wall, sleep=clock.sleep, **kwargs)
 
 
+WALL = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+
+
+# Rows marked "new" fail on the reader that knew only deltas and epoch seconds.
 @pytest.mark.parametrize("value,expected", [
-    ("30", 30.0), ("0", 0.0), (str(1_700_000_000 + 45), 45.0), ("1699999990", 0.0),
-    ("99999", 120.0), ("soon", None), (None, None),
+    ("30", 30.0),
+    ("0", 0.0),
+    (" 7 ", 7.0),
+    ("2.5", 2.5),
+    ("-5", 0.0),
+    ("99999", MAX_RESET_WAIT),
+    (str(int(WALL) + 45), 45.0),
+    ("1700000045.5", 45.5),
+    ("1699999990", 0.0),
+    (str(int(WALL) * 1000 + 45_000), 45.0),  # new: epoch milliseconds
+    ("1700000045500", 45.5),  # new
+    ("1699999990000", 0.0),  # new
+    ("Tue, 14 Nov 2023 22:14:05 GMT", 45.0),  # new: RFC 7231 IMF-fixdate
+    ("Tuesday, 14-Nov-23 22:14:05 GMT", 45.0),  # new: RFC 850, which HTTP still asks readers to accept
+    ("Tue Nov 14 22:14:05 2023", 45.0),  # new: asctime
+    ("Tue, 14 Nov 2023 22:13:00 GMT", 0.0),  # new
+    ("2023-11-14T22:14:05Z", 45.0),  # new: ISO 8601
+    ("2023-11-14T22:14:05.250+00:00", 45.25),  # new
+    ("2023-11-14T23:14:05+01:00", 45.0),  # new
+    ("2023-11-14T22:14:05", 45.0),  # new: no offset means UTC
+    ("nan", None),  # new: float() reads it, and it used to come back as nan
+    ("inf", None),  # new
+    ("soon", None),
+    ("", None),
+    (None, None),
 ])
-def test_reset_header_as_delta_or_epoch(value, expected):
-    assert seconds_until_reset(value, 1_700_000_000.0) == expected
+def test_reset_header_in_every_plausible_unit(value, expected):
+    assert seconds_until_reset(value, WALL) == expected
 
 
 def test_waits_for_reset_when_remaining_hits_zero_epoch_style():
