@@ -62,6 +62,16 @@ def _date_moment(text):
     return None
 
 
+def wait_after_429(headers, wall_now, fallback):
+    """Retry-After, else the reset header, else `fallback`: a moment already past cannot be why a request was
+    refused, so a 0 or past header falls through too."""
+    for name in ("retry-after", "x-ratelimit-reset"):
+        delta = seconds_until_reset(headers.get(name), wall_now)
+        if delta:
+            return delta
+    return fallback
+
+
 class HeaderBudget:
     """One server-side budget as the API reports it."""
 
@@ -188,15 +198,8 @@ class Pacer:
     def after(self, kind, headers):
         self.headers[kind].observe(headers, self.clock(), self.wall())
 
-    def rate_limited(self, kind, headers, fallback):
-        """After a 429: wait for Retry-After, else the reset header, else `fallback` seconds."""
-        wall = self.wall()
-        delta = seconds_until_reset(headers.get("retry-after"), wall)
-        if delta is None:
-            delta = seconds_until_reset(headers.get("x-ratelimit-reset"), wall)
-        if delta is None or delta <= 0:
-            delta = fallback
+    def rate_limited(self, kind, delta):
+        """After a 429 that said to wait `delta` seconds (see wait_after_429)."""
         self.headers[kind].exhaust(delta, self.clock())
         if kind in self.spacing:
             self.spacing[kind].refused()
-        return delta

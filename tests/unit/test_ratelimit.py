@@ -1,7 +1,7 @@
 """Pacing from headers and local caps, on a fake clock: exact waits, no real sleeping."""
 import pytest
 
-from tap_kustomer.ratelimit import MAX_RESET_WAIT, Pacer, SlidingCap, seconds_until_reset
+from tap_kustomer.ratelimit import MAX_RESET_WAIT, Pacer, SlidingCap, seconds_until_reset, wait_after_429
 
 
 class FakeClock:
@@ -60,6 +60,22 @@ def test_reset_header_in_every_plausible_unit(value, expected):
     assert seconds_until_reset(value, WALL) == expected
 
 
+@pytest.mark.parametrize("headers,expected", [
+    ({"retry-after": "3", "x-ratelimit-reset": "50"}, 3.0),
+    ({"retry-after": "Tue, 14 Nov 2023 22:13:23 GMT", "x-ratelimit-reset": "50"}, 3.0),
+    ({"x-ratelimit-reset": "50"}, 50.0),
+    ({"x-ratelimit-reset": str(int(WALL) * 1000 + 50_000)}, 50.0),
+    ({"retry-after": "0", "x-ratelimit-reset": "5"}, 5.0),
+    ({"retry-after": "0"}, 9),
+    ({"x-ratelimit-reset": "1699999990"}, 9),
+    ({"retry-after": "Tue, 14 Nov 2023 22:00:00 GMT"}, 9),
+    ({"retry-after": "later"}, 9),
+    ({}, 9),
+])
+def test_429_waits_for_retry_after_then_reset_then_a_positive_fallback(headers, expected):
+    assert wait_after_429(headers, WALL, 9) == expected
+
+
 def test_waits_for_reset_when_remaining_hits_zero_epoch_style():
     clock = FakeClock()
     pace = pacer(clock)
@@ -97,12 +113,11 @@ def test_org_cap_applies_to_lists_too():
     assert clock.sleeps == [60.0]
 
 
-def test_429_prefers_retry_after_then_reset_then_fallback():
+def test_each_429_adds_slack_to_later_waits():
     clock = FakeClock()
     pace = pacer(clock)
-    assert pace.rate_limited("list", {"retry-after": "3", "x-ratelimit-reset": "50"}, 9) == 3.0
-    assert pace.rate_limited("list", {"x-ratelimit-reset": "50"}, 9) == 50.0
-    assert pace.rate_limited("list", {}, 9) == 9
+    for _ in range(3):
+        pace.rate_limited("list", 9)
     pace.before("list")
     # three 429s: each adds a quarter second to the waits for a reset
     assert clock.sleeps == [9.75]
@@ -112,7 +127,7 @@ def test_slack_after_429s_is_capped():
     clock = FakeClock()
     pace = pacer(clock)
     for _ in range(20):
-        pace.rate_limited("search", {"x-ratelimit-reset": "5"}, 9)
+        pace.rate_limited("search", 5)
     pace.before("search")
     assert clock.sleeps == [7.0]
 
@@ -157,7 +172,7 @@ def test_a_429_while_spaced_slows_the_spacing_and_is_waited_out_in_full():
     pace = pacer(clock, search_per_minute=100)
     pace.after("search", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
     pace.before("search")
-    pace.rate_limited("search", {"x-ratelimit-reset": "3"}, 9)
+    pace.rate_limited("search", 3)
     pace.before("search")
     pace.after("search", {"x-ratelimit-remaining": "5", "x-ratelimit-reset": "30"})
     pace.before("search")
