@@ -100,6 +100,7 @@ def test_token_refused(tmp_path, start_sim, catalog):
     assert_one_clear_line(result, "rejected the API token", "check api_token", token=token)
 
 
+@pytest.mark.slow
 def test_missing_permission_names_stream_and_role(tmp_path, start_sim, catalog):
     token = make_token()
     sim = start_sim(SimOptions(tokens={token: TokenSpec(denied=frozenset({"conversation"}))}))

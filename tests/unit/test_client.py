@@ -52,6 +52,7 @@ def test_stalls_and_drops_and_truncation_are_retried(dataset):
         assert len(sleeps) == 3
 
 
+@pytest.mark.slow
 def test_429_waits_for_the_reset_and_does_not_spend_attempts(dataset):
     options = SimOptions(rate_window_seconds=1, org_limit=1000, search_limit=1, retry_after=True)
     with Simulator(dataset, options) as sim:
