@@ -1,9 +1,16 @@
 """Rate budgets: pace requests from x-ratelimit-* headers and local caps, so a steady sync meets no 429."""
+import math
 import time
 from collections import deque
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 
-# A reset header above this is a unix time; below it, seconds until the window resets.
+from .timeutil import parse_timestamp
+
+# A number above this in a reset header is a unix time; below it, seconds until the window resets.
 EPOCH_THRESHOLD = 1e9
+# Above this, a unix time in milliseconds: as seconds it would lie in the year 5138, as milliseconds in 1973.
+EPOCH_MS_THRESHOLD = 1e11
 # Never trust a reset further away than this: a wrong header must not park the tap for hours.
 MAX_RESET_WAIT = 120.0
 # Reset headers come in whole seconds, rounded up, so waiting until the header's moment is already late
@@ -21,13 +28,48 @@ SPACING_BACKOFF = 1.05
 
 
 def seconds_until_reset(value, wall_now):
-    """Read x-ratelimit-reset or Retry-After as epoch seconds or as a delta; None if unreadable."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
+    """Seconds from `wall_now` until the moment x-ratelimit-reset or Retry-After names, within
+    [0, MAX_RESET_WAIT]; None if unreadable. Kustomer documents the reset header but not its unit, and HTTP
+    lets Retry-After be a delay or a date, so any of these is read: seconds left, epoch seconds, epoch
+    milliseconds, an HTTP-date (RFC 7231) or an ISO 8601 timestamp."""
+    moment = _moment(value, wall_now)
+    if moment is None or not math.isfinite(moment):
         return None
-    delta = number - wall_now if number > EPOCH_THRESHOLD else number
-    return min(max(delta, 0.0), MAX_RESET_WAIT)
+    return min(max(moment - wall_now, 0.0), MAX_RESET_WAIT)
+
+
+def _moment(value, wall_now):
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return _date_moment(text)
+    if number > EPOCH_MS_THRESHOLD:
+        return number / 1000.0
+    return number if number > EPOCH_THRESHOLD else wall_now + number
+
+
+def _date_moment(text):
+    for parse in (parsedate_to_datetime, parse_timestamp):
+        try:
+            moment = parse(text)
+        except (TypeError, ValueError, IndexError):  # Python 3.10's parsedate_to_datetime raises TypeError
+            continue
+        # An HTTP-date in asctime form carries no zone; HTTP dates are always GMT.
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return None
+
+
+def wait_after_429(headers, wall_now, fallback):
+    """Retry-After, else the reset header, else `fallback`: a moment already past cannot be why a request was
+    refused, so a 0 or past header falls through too."""
+    for name in ("retry-after", "x-ratelimit-reset"):
+        delta = seconds_until_reset(headers.get(name), wall_now)
+        if delta:
+            return delta
+    return fallback
 
 
 class HeaderBudget:
@@ -156,15 +198,8 @@ class Pacer:
     def after(self, kind, headers):
         self.headers[kind].observe(headers, self.clock(), self.wall())
 
-    def rate_limited(self, kind, headers, fallback):
-        """After a 429: wait for Retry-After, else the reset header, else `fallback` seconds."""
-        wall = self.wall()
-        delta = seconds_until_reset(headers.get("retry-after"), wall)
-        if delta is None:
-            delta = seconds_until_reset(headers.get("x-ratelimit-reset"), wall)
-        if delta is None or delta <= 0:
-            delta = fallback
+    def rate_limited(self, kind, delta):
+        """After a 429 that said to wait `delta` seconds (see wait_after_429)."""
         self.headers[kind].exhaust(delta, self.clock())
         if kind in self.spacing:
             self.spacing[kind].refused()
-        return delta

@@ -64,57 +64,20 @@ def test_config_file_missing(tmp_path):
                           "does not exist", "config.sample.json")
 
 
-@pytest.mark.parametrize("raw,words", [
-    ("{not json", ("not valid JSON",)),
-    ("[1, 2]", ("must hold a JSON object",)),
-    (json.dumps({"start_date": "2024-01-01"}), ("api_token is required",)),
-    (json.dumps({"api_token": LEAK_TOKEN, "start_date": "last week"}), ("start_date", "RFC 3339")),
-    (json.dumps(good_config(page_size_limit="lots")), ("page_size_limit", "whole number")),
-    (json.dumps(good_config(page_size_limit=-5)), ("page_size_limit", "between")),
-    (json.dumps(good_config(date_window_size=0)), ("date_window_size", "between")),
-    (json.dumps(good_config(request_timeout="soon")), ("request_timeout", "whole number")),
-    (json.dumps(good_config(request_timeout=100_000)), ("request_timeout", "between")),
-    (json.dumps(good_config(date_window_size="two months")), ("date_window_size", "whole number")),
-    (json.dumps(good_config(base_url="http://api.kustomerapp.com")), ("https",)),
-    (json.dumps(good_config(base_url="https://[::1")), ("base_url", "must look like")),
-    (json.dumps(good_config(base_url="https://api.kustomerapp.com:44x")), ("base_url", "must look like")),
-    (json.dumps(good_config(api_token=LEAK_TOKEN + "\u2019")), ("api_token", "copy the key again")),
-    (json.dumps(good_config(api_token=LEAK_TOKEN + "\nsecond line")), ("api_token", "copy the key again")),
-    (json.dumps(good_config(user_agent="tap \u2019 data@example.com")), ("user_agent", "ASCII")),
-])
-def test_bad_config(paths, raw, words):
-    assert_one_clear_line(run_cli(paths(raw_config=raw)), *words)
+# One real run per exit path; tests/unit/test_config.py and test_input_files.py hold every bad value.
+def test_bad_config_never_echoes_the_token(paths):
+    raw = json.dumps(good_config(api_token=LEAK_TOKEN + "\u2019"))
+    assert_one_clear_line(run_cli(paths(raw_config=raw)), "api_token", "copy the key again")
 
 
-@pytest.mark.parametrize("raw,words", [
-    ("{oops", ("catalog", "not valid JSON")),
-    (json.dumps({"streams": "all"}), ("catalog", "'streams' list")),
-    (json.dumps({"streams": [{"tap_stream_id": "widgets", "schema": {}, "metadata": []}]}),
-     ("unknown stream", "widgets")),
-    (json.dumps({"streams": [{"tap_stream_id": "tags", "schema": {}, "metadata": [{"oops": 1}]}]}),
-     ("malformed metadata",)),
-    (json.dumps({"streams": [{"tap_stream_id": ["tags"], "schema": {}, "metadata": []}]}), ("unknown stream",)),
-    (json.dumps({"streams": [{"tap_stream_id": "tags", "schema": {},
-                              "metadata": [{"breadcrumb": [], "metadata": "selected"}]}]}), ("malformed metadata",)),
-    (json.dumps({"streams": [{"tap_stream_id": "tags", "schema": {"properties": []}, "metadata": []}]}),
-     ("tags", "'properties' must be an object")),
-])
-def test_bad_catalog(paths, raw, words):
-    assert_one_clear_line(run_cli(paths(raw_catalog=raw)), *words)
+def test_bad_catalog(paths):
+    raw = json.dumps({"streams": [{"tap_stream_id": "widgets", "schema": {}, "metadata": []}]})
+    assert_one_clear_line(run_cli(paths(raw_catalog=raw)), "unknown stream", "widgets")
 
 
-@pytest.mark.parametrize("raw,words", [
-    ("{nope", ("state", "not valid JSON")),
-    (json.dumps([1]), ("state must be a JSON object",)),
-    (json.dumps({"bookmarks": []}), ("bookmarks",)),
-    (json.dumps({"bookmarks": {"tags": {"updated_at": "someday"}}}), ("bookmark for tags is not a date",)),
-    (json.dumps({"bookmarks": {"widgets": {"updated_at": "2024-01-01"}}}), ("unknown stream", "widgets")),
-    (json.dumps({"bookmarks": {"tags": {"since": "2024-01-01"}}}), ("bookmark for tags",)),
-    (json.dumps({"bookmarks": {}, "currently_syncing": "widgets"}), ("currently_syncing", "widgets")),
-    (json.dumps({"bookmarks": {}, "currently_syncing": ["tags"]}), ("currently_syncing",)),
-])
-def test_bad_state(paths, raw, words):
-    assert_one_clear_line(run_cli(paths(raw_state=raw)), *words)
+def test_bad_state(paths):
+    raw = json.dumps({"bookmarks": {"tags": {"updated_at": "someday"}}})
+    assert_one_clear_line(run_cli(paths(raw_state=raw)), "bookmark for tags is not a date")
 
 
 def test_unreachable_host(paths):
@@ -128,24 +91,16 @@ def test_nothing_to_do_without_catalog(tmp_path):
     assert_one_clear_line(run_cli(["--config", config_path]), "--catalog")
 
 
-@pytest.mark.parametrize("spec,words,status", [
-    (None, ("rejected the API token", "check api_token"), 401),
-    (TokenSpec(expired=True), ("expired", "API Keys"), 401),
-    (TokenSpec(pod="prod2"), ("pod prod2", "https://api.prod2.kustomerapp.com"), 401),
-    (TokenSpec(pod="prod2"), ("pod prod2", "https://api.prod2.kustomerapp.com"), 403),
-])
-def test_token_refused(tmp_path, start_sim, catalog, spec, words, status):
+def test_token_refused(tmp_path, start_sim, catalog):
     token = make_token()
-    tokens = {make_token(): TokenSpec()}
-    if spec is not None:
-        tokens[token] = spec
-    sim = start_sim(SimOptions(tokens=tokens, wrong_pod_status=status))
+    sim = start_sim(SimOptions(tokens={make_token(): TokenSpec()}))
     config_path = write_json(tmp_path / "config.json", make_config(sim, api_token=token))
     catalog_path = write_json(tmp_path / "catalog.json", catalog(["customers", "tags"]))
     result = run_cli(["--config", config_path, "--catalog", catalog_path])
-    assert_one_clear_line(result, *words, token=token)
+    assert_one_clear_line(result, "rejected the API token", "check api_token", token=token)
 
 
+@pytest.mark.slow
 def test_missing_permission_names_stream_and_role(tmp_path, start_sim, catalog):
     token = make_token()
     sim = start_sim(SimOptions(tokens={token: TokenSpec(denied=frozenset({"conversation"}))}))
@@ -155,12 +110,3 @@ def test_missing_permission_names_stream_and_role(tmp_path, start_sim, catalog):
     assert_one_clear_line(result, "stream conversations", "org.permission.conversation.read", token=token)
     check = run_cli(["--config", config_path, "--catalog", catalog_path, "--check"])
     assert check.returncode == 1 and "DENIED" in check.stdout and token not in check.stdout + check.stderr
-
-
-def test_a_key_without_the_search_role_is_told_to_add_it(tmp_path, start_sim, catalog):
-    token = make_token()
-    sim = start_sim(SimOptions(tokens={token: TokenSpec(denied=frozenset({"search"}))}))
-    config_path = write_json(tmp_path / "config.json", make_config(sim, api_token=token))
-    catalog_path = write_json(tmp_path / "catalog.json", catalog(["customers"]))
-    result = run_cli(["--config", config_path, "--catalog", catalog_path])
-    assert_one_clear_line(result, "stream customers", "org.permission.search.create", token=token)

@@ -1,12 +1,15 @@
 """The client against the simulator in-process, with sleeps recorded instead of slept."""
 import logging
+import time
 
 import pytest
 
-from tap_kustomer.client import MAX_ATTEMPTS, KustomerClient, auth_failure
+from tap_kustomer.client import MAX_ATTEMPTS, KustomerClient
 from tap_kustomer.config import parse_config
 from tap_kustomer.errors import AccessDenied, ApiUnavailable, AuthError, BadRequest
+from tap_kustomer.ratelimit import MAX_RESET_SLACK, Pacer
 from tests.sandbox import Dataset, SimOptions, Simulator, TokenSpec, make_token
+from tests.unit.test_ratelimit import FakeClock
 
 
 @pytest.fixture(scope="module", name="dataset")
@@ -14,12 +17,12 @@ def fixture_dataset():
     return Dataset.profile("small", seed=3)
 
 
-def client_for(sim, token=None, **config):
+def client_for(sim, token=None, sleep=None, **config):
     sleeps = []
     values = {"api_token": token or sim.token, "start_date": "2020-01-01", "base_url": sim.url,
               "request_timeout": 1}
     values.update(config)
-    client = KustomerClient(parse_config(values), sleep=sleeps.append, jitter=lambda wait: wait)
+    client = KustomerClient(parse_config(values), sleep=sleep or sleeps.append, jitter=lambda wait: wait)
     return client, sleeps
 
 
@@ -49,17 +52,62 @@ def test_stalls_and_drops_and_truncation_are_retried(dataset):
         assert len(sleeps) == 3
 
 
+@pytest.mark.slow
 def test_429_waits_for_the_reset_and_does_not_spend_attempts(dataset):
     options = SimOptions(rate_window_seconds=1, org_limit=1000, search_limit=1, retry_after=True)
     with Simulator(dataset, options) as sim:
-        client, _ = client_for(sim, search_requests_per_minute=1000)
-        client.pacer.headers["search"].remaining = None  # forget the headers: force a 429
+        slept = []
+
+        def sleep(seconds):
+            slept.append(seconds)
+            time.sleep(seconds)
+
+        client, _ = client_for(sim, sleep=sleep, search_requests_per_minute=1000)
         body = {"and": [], "sort": [], "queryContext": "note"}
         for _ in range(3):
-            client.pacer.headers["search"].remaining = None
+            client.pacer.headers["search"].remaining = None  # forget the headers: force a 429
             client.search(body, 1, 1)
-        assert client.stats.rate_limited >= 1
-        assert any(r["status"] == 429 for r in sim.requests)
+        refused = sum(1 for r in sim.requests if r["status"] == 429)
+        assert refused >= 1
+        assert client.stats.rate_limited == client.stats.retries == refused
+        # Each 429 said "Retry-After: 1"; the wait is that second plus the slack earlier 429s added, less the
+        # moments between the answer and the wait. The spacing between searches is a few ms and not counted.
+        waits = [seconds for seconds in slept if seconds >= 0.5]
+        assert len(waits) == refused
+        assert all(0.75 <= seconds <= 1.0 + MAX_RESET_SLACK for seconds in waits), waits
+
+
+class FakeResponse:
+    def __init__(self, status, body=b"{}"):
+        self.status_code, self.headers, self.raw = status, {}, self
+        self.body = body
+
+    def read(self, decode_content):
+        assert decode_content
+        return self.body
+
+    def release_conn(self):
+        pass
+
+
+class FakeSession:
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+
+    def request(self, *_args, **_kwargs):
+        return FakeResponse(self.statuses.pop(0))
+
+
+def test_a_429_without_headers_waits_by_this_requests_own_429s_not_the_runs():
+    clock = FakeClock()
+    config = parse_config({"api_token": "tok", "start_date": "2020-01-01"})
+    client = KustomerClient(config, pacer=Pacer(clock=clock.mono, wall=clock.wall, sleep=clock.sleep))
+    client.stats.rate_limited = 40  # earlier requests of a long run
+    client.session = FakeSession([429, 429, 200])
+    assert client.get("/v1/tags") == {}
+    # 1 s, then 2 s, each plus the quarter second of slack per 429 so far; the run's count would make it 60.
+    assert clock.sleeps == [1.25, 2.5]
+    assert client.stats.rate_limited == 42
 
 
 @pytest.mark.parametrize("spec,error,words", [
@@ -92,7 +140,3 @@ def test_token_never_reaches_logs_or_reprs(dataset, caplog):
             client.get("/v1/tags")
         assert sim.token not in caplog.text
         assert sim.token not in repr(client) and sim.token not in repr(client.pacer)
-
-
-def test_unknown_401_detail_points_at_the_config():
-    assert "check api_token" in str(auth_failure("Invalid token", "https://api.kustomerapp.com"))

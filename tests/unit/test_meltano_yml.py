@@ -1,12 +1,14 @@
 """meltano.yml is a copy of config.SETTINGS in Meltano's words; these tests keep the two from drifting apart."""
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tap_kustomer.about import CAPABILITIES
-from tap_kustomer.config import SETTINGS
+from tap_kustomer.config import SETTINGS, Secret, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,14 +73,40 @@ def test_every_setting_mirrors_config_settings_and_nothing_else():
         assert entry == expected_entry(setting), f"{setting.name}\n{paste_hint()}"
 
 
-def test_kinds_meltano_needs_for_types_and_secrets():
-    settings = {entry["name"]: entry for entry in plugin("extractors", "tap-kustomer")["settings"]}
-    assert settings["api_token"]["sensitive"] is True
-    assert settings["start_date"]["kind"] == "date_iso8601"
-    for setting in SETTINGS:
-        if setting.kind == "integer":
-            # Without kind: integer, Meltano passes env values as strings ("60").
-            assert settings[setting.name]["kind"] == "integer", setting.name
+REQUIRED = {"api_token": "tok", "start_date": "2024-01-01"}
+# What Meltano passes for a setting of each kind: env values and `meltano config set` both arrive as text.
+MELTANO_TEXT = {"integer": "7", "date_iso8601": "2024-06-01T00:00:00Z",
+                "base_url": "https://acme.api.kustomerapp.com", "region": "eu", "user_agent": "tap (a@b.c)"}
+
+
+def meltano_settings():
+    return plugin("extractors", "tap-kustomer")["settings"]
+
+
+@pytest.mark.parametrize("entry", meltano_settings(), ids=lambda entry: entry["name"])
+def test_each_meltano_default_is_what_the_tap_uses_when_the_setting_is_unset(entry):
+    # The "Default X." that Meltano users read, against what parse_config really does without the setting.
+    stated = re.search(r" Default (\S+)\.$", entry["description"])
+    if entry["name"] in REQUIRED:
+        assert stated is None
+        return
+    actual = getattr(parse_config(REQUIRED), entry["name"])
+    assert (None if stated is None else stated.group(1)) == (None if actual is None else str(actual))
+
+
+@pytest.mark.parametrize("entry", meltano_settings(), ids=lambda entry: entry["name"])
+def test_each_meltano_kind_is_how_the_tap_reads_the_setting(entry):
+    sample = MELTANO_TEXT.get(entry["kind"]) or MELTANO_TEXT.get(entry["name"])
+    text = "meltano-secret" if entry.get("sensitive") else sample
+    parsed = parse_config({**REQUIRED, entry["name"]: text})
+    value = getattr(parsed, entry["name"])
+    if entry.get("sensitive"):
+        # Meltano hides it in its own output; the tap must too.
+        assert isinstance(value, Secret) and text not in repr(parsed)
+        return
+    # Without kind: integer, Meltano hands the tap "60"; without date_iso8601, its UI takes any text.
+    expected = {"integer": int, "date_iso8601": datetime, "string": str}[entry["kind"]]
+    assert isinstance(value, expected), (entry["name"], value)
 
 
 def test_no_meltano_defaults_override_the_taps_own():

@@ -1,7 +1,7 @@
 """Pacing from headers and local caps, on a fake clock: exact waits, no real sleeping."""
 import pytest
 
-from tap_kustomer.ratelimit import Pacer, SlidingCap, seconds_until_reset
+from tap_kustomer.ratelimit import MAX_RESET_WAIT, Pacer, SlidingCap, seconds_until_reset, wait_after_429
 
 
 class FakeClock:
@@ -25,12 +25,55 @@ def pacer(clock, **kwargs):
     return Pacer(clock=clock.mono, wall=clock.wall, sleep=clock.sleep, **kwargs)
 
 
+WALL = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+
+
+# Rows marked "new" fail on the reader that knew only deltas and epoch seconds.
 @pytest.mark.parametrize("value,expected", [
-    ("30", 30.0), ("0", 0.0), (str(1_700_000_000 + 45), 45.0), ("1699999990", 0.0),
-    ("99999", 120.0), ("soon", None), (None, None),
+    ("30", 30.0),
+    ("0", 0.0),
+    (" 7 ", 7.0),
+    ("2.5", 2.5),
+    ("-5", 0.0),
+    ("99999", MAX_RESET_WAIT),
+    (str(int(WALL) + 45), 45.0),
+    ("1700000045.5", 45.5),
+    ("1699999990", 0.0),
+    (str(int(WALL) * 1000 + 45_000), 45.0),  # new: epoch milliseconds
+    ("1700000045500", 45.5),  # new
+    ("1699999990000", 0.0),  # new
+    ("Tue, 14 Nov 2023 22:14:05 GMT", 45.0),  # new: RFC 7231 IMF-fixdate
+    ("Tuesday, 14-Nov-23 22:14:05 GMT", 45.0),  # new: RFC 850, which HTTP still asks readers to accept
+    ("Tue Nov 14 22:14:05 2023", 45.0),  # new: asctime
+    ("Tue, 14 Nov 2023 22:13:00 GMT", 0.0),  # new
+    ("2023-11-14T22:14:05Z", 45.0),  # new: ISO 8601
+    ("2023-11-14T22:14:05.250+00:00", 45.25),  # new
+    ("2023-11-14T23:14:05+01:00", 45.0),  # new
+    ("2023-11-14T22:14:05", 45.0),  # new: no offset means UTC
+    ("nan", None),  # new: float() reads it, and it used to come back as nan
+    ("inf", None),  # new
+    ("soon", None),
+    ("", None),
+    (None, None),
 ])
-def test_reset_header_as_delta_or_epoch(value, expected):
-    assert seconds_until_reset(value, 1_700_000_000.0) == expected
+def test_reset_header_in_every_plausible_unit(value, expected):
+    assert seconds_until_reset(value, WALL) == expected
+
+
+@pytest.mark.parametrize("headers,expected", [
+    ({"retry-after": "3", "x-ratelimit-reset": "50"}, 3.0),
+    ({"retry-after": "Tue, 14 Nov 2023 22:13:23 GMT", "x-ratelimit-reset": "50"}, 3.0),
+    ({"x-ratelimit-reset": "50"}, 50.0),
+    ({"x-ratelimit-reset": str(int(WALL) * 1000 + 50_000)}, 50.0),
+    ({"retry-after": "0", "x-ratelimit-reset": "5"}, 5.0),
+    ({"retry-after": "0"}, 9),
+    ({"x-ratelimit-reset": "1699999990"}, 9),
+    ({"retry-after": "Tue, 14 Nov 2023 22:00:00 GMT"}, 9),
+    ({"retry-after": "later"}, 9),
+    ({}, 9),
+])
+def test_429_waits_for_retry_after_then_reset_then_a_positive_fallback(headers, expected):
+    assert wait_after_429(headers, WALL, 9) == expected
 
 
 def test_waits_for_reset_when_remaining_hits_zero_epoch_style():
@@ -70,12 +113,11 @@ def test_org_cap_applies_to_lists_too():
     assert clock.sleeps == [60.0]
 
 
-def test_429_prefers_retry_after_then_reset_then_fallback():
+def test_each_429_adds_slack_to_later_waits():
     clock = FakeClock()
     pace = pacer(clock)
-    assert pace.rate_limited("list", {"retry-after": "3", "x-ratelimit-reset": "50"}, 9) == 3.0
-    assert pace.rate_limited("list", {"x-ratelimit-reset": "50"}, 9) == 50.0
-    assert pace.rate_limited("list", {}, 9) == 9
+    for _ in range(3):
+        pace.rate_limited("list", 9)
     pace.before("list")
     # three 429s: each adds a quarter second to the waits for a reset
     assert clock.sleeps == [9.75]
@@ -85,7 +127,7 @@ def test_slack_after_429s_is_capped():
     clock = FakeClock()
     pace = pacer(clock)
     for _ in range(20):
-        pace.rate_limited("search", {"x-ratelimit-reset": "5"}, 9)
+        pace.rate_limited("search", 5)
     pace.before("search")
     assert clock.sleeps == [7.0]
 
@@ -130,7 +172,7 @@ def test_a_429_while_spaced_slows_the_spacing_and_is_waited_out_in_full():
     pace = pacer(clock, search_per_minute=100)
     pace.after("search", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
     pace.before("search")
-    pace.rate_limited("search", {"x-ratelimit-reset": "3"}, 9)
+    pace.rate_limited("search", 3)
     pace.before("search")
     pace.after("search", {"x-ratelimit-remaining": "5", "x-ratelimit-reset": "30"})
     pace.before("search")

@@ -1,0 +1,50 @@
+"""Bad catalog and state files: each refused with one line that says what to fix (formerly one CLI run each;
+tests/e2e/test_bad_input.py keeps one real run per exit path)."""
+import json
+
+import pytest
+
+from tap_kustomer.catalog import load_catalog_file
+from tap_kustomer.errors import CatalogError, StateError
+from tap_kustomer.state import load_state_file
+
+
+def assert_refused(load, error, tmp_path, raw, words):
+    path = tmp_path / "input.json"
+    path.write_text(raw, encoding="utf-8")
+    with pytest.raises(error) as raised:
+        load(str(path))
+    assert all(word in str(raised.value) for word in words), str(raised.value)
+
+
+def tags_entry(**overrides):
+    entry = {"tap_stream_id": "tags", "schema": {}, "metadata": []}
+    entry.update(overrides)
+    return {"streams": [entry]}
+
+
+@pytest.mark.parametrize("raw,words", [
+    ("{oops", ("catalog", "not valid JSON")),
+    (json.dumps({"streams": "all"}), ("catalog", "'streams' list")),
+    (json.dumps(tags_entry(tap_stream_id="widgets")), ("unknown stream", "widgets")),
+    (json.dumps(tags_entry(metadata=[{"oops": 1}])), ("malformed metadata",)),
+    (json.dumps(tags_entry(tap_stream_id=["tags"])), ("unknown stream",)),
+    (json.dumps(tags_entry(metadata=[{"breadcrumb": [], "metadata": "selected"}])), ("malformed metadata",)),
+    (json.dumps(tags_entry(schema={"properties": []})), ("tags", "'properties' must be an object")),
+])
+def test_bad_catalog(tmp_path, raw, words):
+    assert_refused(load_catalog_file, CatalogError, tmp_path, raw, words)
+
+
+@pytest.mark.parametrize("raw,words", [
+    ("{nope", ("state", "not valid JSON")),
+    (json.dumps([1]), ("state must be a JSON object",)),
+    (json.dumps({"bookmarks": []}), ("bookmarks",)),
+    (json.dumps({"bookmarks": {"tags": {"updated_at": "someday"}}}), ("bookmark for tags is not a date",)),
+    (json.dumps({"bookmarks": {"widgets": {"updated_at": "2024-01-01"}}}), ("unknown stream", "widgets")),
+    (json.dumps({"bookmarks": {"tags": {"since": "2024-01-01"}}}), ("bookmark for tags",)),
+    (json.dumps({"bookmarks": {}, "currently_syncing": "widgets"}), ("currently_syncing", "widgets")),
+    (json.dumps({"bookmarks": {}, "currently_syncing": ["tags"]}), ("currently_syncing",)),
+])
+def test_bad_state(tmp_path, raw, words):
+    assert_refused(load_state_file, StateError, tmp_path, raw, words)
