@@ -4,9 +4,9 @@ from dataclasses import dataclass
 import orjson
 from singer import metadata
 
-from .discover import stream_schema
+from .discover import typed_schema
 from .errors import CatalogError
-from .streams import KEY_PROPERTIES, REPLICATION_KEY, STREAMS_BY_NAME
+from .streams import KEY_PROPERTIES, KLASS_METADATA, REPLICATION_KEY, STREAMS_BY_NAME, klass_stream
 
 ALWAYS_EMITTED = frozenset(KEY_PROPERTIES) | {REPLICATION_KEY}
 
@@ -35,9 +35,9 @@ def _entry_name(entry, position):
     if not isinstance(entry, dict):
         raise CatalogError(f"catalog: streams[{position}] must be an object")
     name = entry.get("tap_stream_id") or entry.get("stream")
-    if not isinstance(name, str) or name not in STREAMS_BY_NAME:
-        raise CatalogError(f"catalog: unknown stream {name!r} (known: {', '.join(STREAMS_BY_NAME)}); "
-                           f"regenerate the catalog with --discover")
+    if not isinstance(name, str):
+        raise CatalogError(f"catalog: unknown stream {name!r} at streams[{position}]; regenerate the catalog with "
+                           f"--discover")
     if not isinstance(entry.get("schema"), dict) or not isinstance(entry.get("metadata", []), list):
         raise CatalogError(f"catalog: stream {name} needs a 'schema' object and a 'metadata' list")
     if not isinstance(entry["schema"].get("properties", {}), (dict, type(None))):
@@ -55,6 +55,21 @@ def _metadata_map(entry, name):
             pass
     raise CatalogError(f"catalog: stream {name} has malformed metadata (each item needs a 'breadcrumb' list "
                        f"and a 'metadata' object); regenerate it with --discover")
+
+
+def _stream(name, mdata):
+    if name in STREAMS_BY_NAME:
+        return STREAMS_BY_NAME[name]
+    klass = mdata.get((), {}).get(KLASS_METADATA)
+    if not isinstance(klass, str) or not klass:
+        raise CatalogError(f"catalog: unknown stream {name!r} (known: {', '.join(STREAMS_BY_NAME)}, and a stream "
+                           f"per klass); regenerate the catalog with --discover")
+    return klass_stream(name, klass)
+
+
+def _catalog_custom(entry):
+    custom = (entry["schema"].get("properties") or {}).get("custom")
+    return custom if isinstance(custom, dict) and isinstance(custom.get("properties"), dict) else None
 
 
 def _is_selected(entry, mdata):
@@ -87,14 +102,16 @@ def parse_catalog(data):
     for position, entry in enumerate(data["streams"]):
         name = _entry_name(entry, position)
         mdata = _metadata_map(entry, name)
+        stream = _stream(name, mdata)
         if not _is_selected(entry, mdata):
             continue
-        # Our own schema, not the catalog's copy: a catalog from an older version must not shape records.
-        full = stream_schema(name)
+        # Our own schema, not the catalog's copy: a catalog from an older version must not shape records. Only
+        # `custom` comes from the catalog: discovery typed it from the org's metadata, which we cannot reread.
+        full = typed_schema(stream, _catalog_custom(entry))
         keep = _fields(entry, mdata, full["properties"])
         schema = dict(full, properties={k: v for k, v in full["properties"].items() if k in keep})
         fields = None if keep == set(full["properties"]) else frozenset(keep)
-        selections.append(Selection(STREAMS_BY_NAME[name], schema, fields))
+        selections.append(Selection(stream, schema, fields))
     return selections
 
 

@@ -6,15 +6,15 @@ from .sources import ReadRange, source_of
 from .streams import STREAMS
 from .timeutil import utc_now
 
-def full_range(config):
+def full_range(config, stream_name):
     now = utc_now()
-    return ReadRange(start=config.start_date, end=min(now, config.end_date) if config.end_date else now,
+    end = min(now, config.end_date) if config.end_date else now
+    return ReadRange(stream=stream_name, start=config.start_date, end=end,
                      settled=now, now=now, page_size=config.page_size_limit, window_days=config.date_window_size)
 
 
 def preflight(config, selections):
     client = KustomerClient(config)
-    reading = full_range(config)
     try:
         me = client.get("/v1/users/current")
         user = (me.get("data") or {}).get("attributes") or {}
@@ -25,7 +25,7 @@ def preflight(config, selections):
         print(f"{'stream':<14} {'access':<8} {'span':<9} {'records':>9} {'requests':>9}  source")
         for stream in streams:
             try:
-                source = source_of(stream)
+                source, reading = source_of(stream), full_range(config, stream.name)
                 estimates = source.estimate(client, reading)
                 gap = source.out_of_reach(client, reading)
             except AccessDenied as exc:

@@ -14,9 +14,10 @@ from .about import render
 from .catalog import load_catalog_file
 from .check import preflight
 from .client import KustomerClient
-from .config import load_config_file
+from .config import load_config_file, parse_config, read_config_file
 from .discover import discover
 from .errors import Interrupted, TapError
+from .org_metadata import read_org_metadata
 from .output import SingerWriter
 from .state import load_state_file, normalise_state
 from .summary import METRICS_LOGGER, log_summary
@@ -118,13 +119,13 @@ def run(args, handler):
     if args.about:
         print(render(args.format))
         return 0
+    if args.discover:
+        sys.stdout.buffer.write(orjson.dumps(discover_org(args.config, handler), option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
     if not args.config:
         raise TapError("--config is required (see config.sample.json)")
     config = load_config_file(args.config)
     handler.addFilter(RedactingFilter(config.api_token.value))
-    if args.discover:
-        sys.stdout.buffer.write(orjson.dumps(discover(), option=orjson.OPT_INDENT_2) + b"\n")
-        return 0
     catalog_path = args.catalog or args.properties
     if args.check:
         return preflight(config, load_catalog_file(catalog_path) if catalog_path else None)
@@ -145,6 +146,31 @@ def run(args, handler):
         client.close()
         log_summary(sync.summaries, sync.drift, client.pacer.slept)
     return 0
+
+
+def discover_org(config_path, handler):
+    """The catalog with the org's klass streams and typed custom attributes, read through the sync's own
+    client; the static catalog, and one warning line saying why, when the org cannot be read (no config or
+    token, a rejected token, a host out of reach). A config file that is missing or not JSON is an error."""
+    data = read_config_file(config_path) if config_path else None
+    try:
+        if data is None:
+            raise TapError("no --config given")
+        config = parse_config(data)
+        handler.addFilter(RedactingFilter(config.api_token.value))
+        client = KustomerClient(config)
+        started = time.monotonic()
+        try:
+            org = read_org_metadata(client)
+        finally:
+            client.close()
+    except TapError as exc:
+        LOGGER.warning("discovery could not read the org (%s): printing the static catalog, without a stream per "
+                       "klass and with custom attributes untyped; fix that and run --discover again", exc)
+        return discover()
+    LOGGER.info("discovery read %d klasses and the custom attributes of %d resources in %.1f s (%d requests)",
+                len(org.klasses), len(org.attributes), time.monotonic() - started, client.stats.requests)
+    return discover(org)
 
 
 def main(argv=None):

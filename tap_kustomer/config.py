@@ -176,6 +176,11 @@ Config = make_dataclass("Config", [(setting.name, object) for setting in SETTING
 
 
 def load_config_file(path):
+    return parse_config(read_config_file(path))
+
+
+def read_config_file(path):
+    """The config file's JSON object, unchecked; a missing, unreadable or malformed file is a ConfigError."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -189,7 +194,7 @@ def load_config_file(path):
         raise ConfigError(f"config file {path} is not valid JSON ({exc}); see config.sample.json") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a JSON object, like config.sample.json")
-    return parse_config(data)
+    return data
 
 
 def _blank(value):

@@ -115,7 +115,7 @@ def attribute_rows(org_metadata):
             deleted_at = meta.get("deletedAt")
             rows.append({
                 "id": f"{resource}/{name}", "resource": resource, "klass": klass_of.get(resource), "name": name,
-                "column": snake_case(name), "type": declared if isinstance(declared, str) else "unknown",
+                "column": snake_case(name), "attribute_type": declared if isinstance(declared, str) else "unknown",
                 "json_type": attribute_type(name, meta), "display_name": meta.get("displayName"),
                 "enumeration": _options(meta), "multi": meta.get("multi") is True,
                 "tree": isinstance(meta.get("tree"), dict), "sensitive": meta.get("sensitive") is True,

@@ -21,7 +21,8 @@ from datetime import timedelta
 from typing import Iterator, List, Optional, Protocol
 
 from .cursor import SearchPage, SearchWalk
-from .errors import BadRequest, WalkError
+from .errors import BadRequest, TapError, WalkError
+from .org_metadata import attribute_rows, read_klasses, read_org_metadata
 from .timeutil import format_timestamp, parse_timestamp
 
 LOGGER = logging.getLogger("tap_kustomer")
@@ -35,6 +36,7 @@ HORIZON_MARGIN = timedelta(days=1)
 @dataclass(frozen=True)
 class ReadRange:
     """What one stream's run asks of its source."""
+    stream: str  # the stream's name, for the lines a source logs
     start: object  # the bookmark, or start_date: read records updated from here
     end: object  # up to here, exclusive: the run's signpost, or end_date
     settled: object  # the index has caught up with every update before this moment
@@ -130,8 +132,7 @@ def _checkpoint(span, moment, owed, end):
     return Checkpoint(moment, owed if span == "standard" else None)
 
 
-def search_body(context, lower, lower_inclusive, upper, upper_inclusive):
-    field = f"{context}_updated_at"
+def search_body(context, field, lower, lower_inclusive, upper, upper_inclusive):
     return {
         "and": [{field: {"gte" if lower_inclusive else "gt": format_timestamp(lower)}},
                 {field: {"lte" if upper_inclusive else "lt": format_timestamp(upper)}}],
@@ -140,18 +141,51 @@ def search_body(context, lower, lower_inclusive, upper, upper_inclusive):
     }
 
 
+class FieldChoice:
+    """The names an updated-at criterion may go by, best guess first; the first one the API accepts stays.
+
+    Inside a klass context (`kobject_<klass>`) Kustomer may call it `kobject_updated_at` or
+    `kobject_<klass>_updated_at`: the docs do not say which, and a 400 on the first request says it."""
+
+    def __init__(self, names):
+        self.names = list(names)
+        self.settled = len(self.names) == 1
+
+    @property
+    def name(self):
+        return self.names[0]
+
+    def refused(self, exc):
+        """Move on to the next name after a 400, or raise it when no name is left or one already worked."""
+        if self.settled:
+            raise exc
+        LOGGER.info("search refused %s (%s); trying %s", self.names[0], exc.detail, self.names[1])
+        self.names.pop(0)
+        self.settled = len(self.names) == 1
+
+
 class SearchSpan:
     """A keyset walk of one search endpoint over [lower, upper), page by page."""
 
-    def __init__(self, span, path, context, bounds, reading):
+    def __init__(self, span, path, context, bounds, reading, field=None):
         self.span, self.path, self.context = span, path, context
         self.lower, self.upper = bounds
         self.reading = reading  # the ReadRange
         self.page_size = max(1, min(reading.page_size, SEARCH_PAGE_MAX))
+        self.field = field or FieldChoice([f"{context}_updated_at"])
 
-    def search(self, client, query_body, page, page_size):
-        return client.request("POST", self.path, "search", params={"page": page, "pageSize": page_size},
-                              body=query_body)
+    def search(self, client, bounds, page, page_size):
+        """One search request; `bounds` is (lower, lower inclusive, upper, upper inclusive)."""
+        while True:
+            body = search_body(self.context, self.field.name, *bounds)
+            try:
+                payload = client.request("POST", self.path, "search", params={"page": page, "pageSize": page_size},
+                                         body=body)
+            except BadRequest as exc:
+                self.field.refused(exc)
+                continue
+            self.field.settled = True
+            return payload
 
     def pages(self, client):
         """Yield (resources to emit, the walk's checkpoint, skipped) per request."""
@@ -160,8 +194,8 @@ class SearchSpan:
         walk = SearchWalk(self.lower, self.upper, self.reading.window_days, self.page_size,
                           settled=self.reading.settled)
         while (query := walk.next_query()) is not None:
-            body = search_body(self.context, query.lower, query.lower_inclusive, query.upper, query.upper_inclusive)
-            payload = self.search(client, body, query.page, self.page_size)
+            payload = self.search(client, (query.lower, query.lower_inclusive, query.upper, query.upper_inclusive),
+                                  query.page, self.page_size)
             placed, skipped = stamped(_data(payload, f"{self.span} search for {self.context}"))
             page = SearchPage([resource.get("id") for resource, _ in placed], [stamp for _, stamp in placed],
                               total=_meta(payload, "total"), has_next=_links_next(payload),
@@ -172,8 +206,7 @@ class SearchSpan:
     def estimate(self, client):
         if self.lower >= self.upper:
             return Estimate(self.span, self.path, 0, 0)
-        body = search_body(self.context, self.lower, True, self.upper, False)
-        total = _meta(self.search(client, body, 1, 1), "total")
+        total = _meta(self.search(client, (self.lower, True, self.upper, False), 1, 1), "total")
         requests = None if total is None else math.ceil(total / self.page_size) + 1
         return Estimate(self.span, f"POST {self.path}", total, requests)
 
@@ -184,23 +217,38 @@ class Searched:
     context: str
     archive: bool = True  # does archive search know this context?
     holder: str = None  # without archive search: the context whose records hold this one's (notes: conversation)
+    klass: str = None  # a klass's own context: the klass must still exist when the stream is read
+
+    def _check_klass(self, client, stream_name):
+        if self.klass is not None and self.klass not in {klass.name for klass in read_klasses(client)}:
+            raise TapError(f"stream {stream_name}: klass {self.klass!r} is no longer in the org (GET /v1/klasses); "
+                           f"run --discover again and deselect the stream")
+
+    def field_names(self):
+        """The names the updated-at criterion may have in this context, the likelier first."""
+        if self.context.startswith("kobject_"):
+            return ("kobject_updated_at", f"{self.context}_updated_at")
+        return (f"{self.context}_updated_at",)
 
     def spans(self, reading):
-        low, end = reading.horizon_low, reading.end
-        start = reading.start
+        low, end, start = reading.horizon_low, reading.end, reading.start
+        # One choice per endpoint: what one search accepts says nothing of what the other does.
+        choices = {path: FieldChoice(self.field_names()) for path in (STANDARD_SEARCH_PATH, ARCHIVE_SEARCH_PATH)}
+
+        def span(name, path, bounds):
+            return SearchSpan(name, path, self.context, bounds, reading, choices[path])
+
+        sweep_upper = reading.now - HORIZON + HORIZON_MARGIN
         if not self.archive or start >= low:
             owed = reading.owed_sweep if self.archive else None
-            return [SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (start, end), reading)] + (
-                [] if owed is None else [self._sweep(owed, reading)])
-        return [SearchSpan("archive", ARCHIVE_SEARCH_PATH, self.context, (start, min(low, end)), reading),
-                SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (low, end), reading),
-                self._sweep(low, reading)]
-
-    def _sweep(self, owed, reading):
-        upper = reading.now - HORIZON + HORIZON_MARGIN
-        return SearchSpan("sweep", ARCHIVE_SEARCH_PATH, self.context, (owed, max(owed, upper)), reading)
+            return [span("standard", STANDARD_SEARCH_PATH, (start, end))] + (
+                [] if owed is None else [span("sweep", ARCHIVE_SEARCH_PATH, (owed, max(owed, sweep_upper)))])
+        return [span("archive", ARCHIVE_SEARCH_PATH, (start, min(low, end))),
+                span("standard", STANDARD_SEARCH_PATH, (low, end)),
+                span("sweep", ARCHIVE_SEARCH_PATH, (low, max(low, sweep_upper)))]
 
     def read(self, client, reading):
+        self._check_klass(client, reading.stream)
         spans = self.spans(reading)
         owed = next((span.lower for span in spans if span.span == "sweep"), None)
         gap = self.out_of_reach(client, reading)
@@ -272,6 +320,25 @@ class Listed:
         total = _meta(payload, "total")
         requests = None if total is None else max(1, math.ceil(total / self.page_size(reading)))
         return [Estimate("list", f"GET {self.path}", total, requests)]
+
+    def out_of_reach(self, _client, _reading):
+        return None
+
+
+@dataclass(frozen=True)
+class OrgAttributes:
+    """The custom attribute metadata of every resource and klass: one record per attribute, read whole
+    each run (one request per resource and klass), in the shape of an API resource."""
+    kind: str = "custom_attribute"
+
+    def read(self, client, reading):
+        rows = attribute_rows(read_org_metadata(client))
+        yield Page([{"type": self.kind, "id": row["id"], "attributes": {k: v for k, v in row.items() if k != "id"}}
+                    for row in rows], None, "list")
+        yield Page([], Checkpoint(reading.end), None)
+
+    def estimate(self, _client, _reading):
+        return [Estimate("list", "GET /v1/klasses and /v1/metadata/{resource}", None, None)]
 
     def out_of_reach(self, _client, _reading):
         return None

@@ -6,6 +6,7 @@ horizon still owes its archive sweep (sources.py): a resumed run must make it.
 import orjson
 
 from .errors import StateError
+from .custom_types import KLASS_STREAM_PREFIX
 from .streams import REPLICATION_KEY, STREAMS_BY_NAME
 from .timeutil import format_timestamp, parse_timestamp
 
@@ -38,9 +39,10 @@ def normalise_state(data):
         raise StateError("state: 'bookmarks' must be an object mapping stream names to bookmarks")
     clean = {"bookmarks": {}}
     for stream, value in bookmarks.items():
-        if stream not in STREAMS_BY_NAME:
+        if not _known(stream):
             raise StateError(f"state: unknown stream {stream!r} in bookmarks (known: "
-                             f"{', '.join(STREAMS_BY_NAME)}); remove it from the state file")
+                             f"{', '.join(STREAMS_BY_NAME)}, and {KLASS_STREAM_PREFIX}<klass>); remove it from "
+                             f"the state file")
         if isinstance(value, str):  # the original tap wrote {"customers": "2019-12-26T18:39:38.186Z"}
             value = {REPLICATION_KEY: value}
         if not isinstance(value, dict) or REPLICATION_KEY not in value:
@@ -49,10 +51,14 @@ def normalise_state(data):
         clean["bookmarks"][stream] = {key: format_timestamp(_moment(stream, key, value[key])) for key in keys}
     syncing = data.get("currently_syncing")
     if syncing is not None:
-        if not isinstance(syncing, str) or syncing not in STREAMS_BY_NAME:
+        if not isinstance(syncing, str) or not _known(syncing):
             raise StateError(f"state: currently_syncing names an unknown stream {syncing!r}")
         clean["currently_syncing"] = syncing
     return clean
+
+
+def _known(stream):
+    return stream in STREAMS_BY_NAME or (isinstance(stream, str) and stream.startswith(KLASS_STREAM_PREFIX))
 
 
 def _moment(stream, key, value):

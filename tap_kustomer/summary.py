@@ -6,7 +6,7 @@ import orjson
 LOGGER = logging.getLogger("tap_kustomer")
 # Its own logger, so that --quiet can keep the one line machines read while hiding the table.
 METRICS_LOGGER = logging.getLogger("tap_kustomer.metrics")
-COLUMNS = ("stream", "records", "requests", "retries", "429s", "seconds", "bookmark")
+COLUMNS = ("stream", "records", "requests", "archive", "retries", "429s", "seconds", "bookmark")
 DRIFT_SHOWN = 50
 
 
@@ -33,10 +33,10 @@ class DriftLog:
 
 
 def summary_rows(summaries):
-    rows = [(s.stream, s.records, s.requests, s.retries, s.rate_limited, round(s.seconds, 1), s.bookmark or "")
-            for s in summaries]
-    totals = [sum(row[i] for row in rows) for i in range(1, 5)]
-    rows.append(("TOTAL", *totals, round(sum(row[5] for row in rows), 1), ""))
+    rows = [(s.stream, s.records, s.requests, s.archive_requests, s.retries, s.rate_limited, round(s.seconds, 1),
+             s.bookmark or "") for s in summaries]
+    totals = [sum(row[i] for row in rows) for i in range(1, 6)]
+    rows.append(("TOTAL", *totals, round(sum(row[6] for row in rows), 1), ""))
     return rows
 
 

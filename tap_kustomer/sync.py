@@ -86,8 +86,9 @@ class Sync:
         signpost = self.clock()
         bookmark, owed = get_bookmark(self.state, stream_name)
         start = config.start_date if bookmark is None else max(
-            config.start_date, bookmark - timedelta(seconds=getattr(config, "lookback_seconds", 0)))
-        return ReadRange(start=start, end=min(signpost, config.end_date) if config.end_date else signpost,
+            config.start_date, bookmark - timedelta(seconds=config.lookback_seconds))
+        end = min(signpost, config.end_date) if config.end_date else signpost
+        return ReadRange(stream=stream_name, start=start, end=end,
                          # Search lags behind writes: a bookmark past this could skip updates shown late.
                          settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
                          page_size=config.page_size_limit, window_days=config.date_window_size, owed_sweep=owed)

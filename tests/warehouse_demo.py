@@ -30,7 +30,7 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="warehouse-demo-"))
     cluster = Cluster().start()
     with Simulator(Dataset.profile("small", seed=7)) as sim:
-        catalog = select(discover(workdir, {"api_token": "unused", "start_date": "2020-01-01"}), STREAMS)
+        catalog = select(discover(workdir, None), STREAMS)
         target = target_config(cluster)
         print("full sync ...")
         state = load(workdir, make_config(sim), catalog, target)

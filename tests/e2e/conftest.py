@@ -27,7 +27,7 @@ def start_sim():
 @pytest.fixture(scope="session")
 def catalog_template(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("discover")
-    return discover(workdir, {"api_token": "unused-for-discovery", "start_date": "2020-01-01"})
+    return discover(workdir, None)
 
 
 @pytest.fixture

@@ -82,8 +82,9 @@ def make_config(sim, **overrides):
 
 
 def discover(workdir, config):
-    result = subprocess.run([TAP, "--config", write_json(workdir / "config.json", config), "--discover"],
-                            capture_output=True, text=True, check=True, timeout=60)
+    """The catalog from the real --discover: the org's, given a config; the static one, offline, given None."""
+    args = [TAP, "--discover"] + ([] if config is None else ["--config", write_json(workdir / "config.json", config)])
+    result = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60)
     return json.loads(result.stdout)
 
 

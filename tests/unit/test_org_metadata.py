@@ -84,7 +84,7 @@ def test_rows_fit_their_schemas(small):
     assert add_ons["multi"] is True and add_ons["enumeration"] == ["sso", "audit-log", "sandbox"]
     reason = by_id["conversation/contactReasonTree"]
     assert reason["tree"] is True and "billing.refund.partial" in reason["enumeration"]
-    assert reason["klass"] is None and reason["type"] == "tree" and reason["json_type"] == "string"
+    assert reason["klass"] is None and reason["attribute_type"] == "tree" and reason["json_type"] == "string"
     assert by_id["customer/creditScoreNum"]["sensitive"] is True
     assert by_id["kobject.order/placedAt"]["json_type"] == "date-time"
     klasses = klass_rows(org)
@@ -156,5 +156,5 @@ def test_enumerations_of_plain_values_and_klass_names_that_need_quoting():
     org = read_org_metadata(client)
     assert client.calls[-1][0] == "/v1/metadata/kobject.a%20b%2Fc"
     row = next(r for r in attribute_rows(org) if r["resource"] == "kobject.a b/c")
-    assert row["enumeration"] == ["low", "2", "true"] and row["type"] == "string" and row["klass"] == "a b/c"
-    assert attribute_rows(OrgMetadata((), {"customer": {"x": {}}}))[0]["type"] == "unknown"
+    assert row["enumeration"] == ["low", "2", "true"] and row["attribute_type"] == "string" and row["klass"] == "a b/c"
+    assert attribute_rows(OrgMetadata((), {"customer": {"x": {}}}))[0]["attribute_type"] == "unknown"

@@ -20,7 +20,7 @@ DATASET = Dataset.profile("small", seed=7)
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory):
-    template = discover(tmp_path_factory.mktemp("discover"), {"api_token": "unused", "start_date": "2020-01-01"})
+    template = discover(tmp_path_factory.mktemp("discover"), None)
     return lambda streams=STREAMS: select(copy.deepcopy(template), streams)
 
 
