@@ -10,7 +10,7 @@ def full_range(config, stream_name):
     now = utc_now()
     end = min(now, config.end_date) if config.end_date else now
     return ReadRange(stream=stream_name, start=config.start_date, end=end,
-                     settled=now, now=now, page_size=config.page_size_limit, window_days=config.date_window_size)
+                     settled=now, now=now, page_size=config.page_size_limit)
 
 
 def preflight(config, selections):

@@ -136,8 +136,8 @@ SETTINGS = (
     Setting("region", "string", "Shortcut for base_url: us, eu or in (ignored when base_url is set).", _region),
     Setting("user_agent", "string", "Sent as the User-Agent header (include a contact email); "
             "without it the tap sends tap-kustomer/VERSION.", _header_text),
-    Setting("date_window_size", "integer", "Days a search window covers after a stream's first query, "
-            "which reaches to the end; quiet spans widen it.", _integer,
+    Setting("date_window_size", "integer", "Accepted so that older configs keep working, and unused: every "
+            "search asks for everything from the cursor on, page 1, so no window is needed.", _integer,
             default=60, minimum=1, maximum=3650),
     Setting("page_size_limit", "integer", "Records per page, clamped to each endpoint's maximum "
             "(search 500, users and teams 500, other lists 100).", _integer,

@@ -1,18 +1,23 @@
 """How to walk a search context without losing, repeating or looping: pure logic, no I/O.
 
-The walk asks for one query at a time and is told what came back. It covers [lower, end): the first
-query reaches to the end, later ones cover windows from where its first page ended. Inside a window
-it pages by keyset: every request is page 1 of `updated_at >= cursor`, where the
-cursor is the last timestamp seen and the ids already emitted at that timestamp are skipped. That way
-records that move (updated mid-sync) or appear late never shift an offset under us, and the 100-page /
-10,000-result caps come into play only inside a tie.
+The walk asks for one query at a time and is told what came back. It covers [lower, end) by keyset:
+every request is page 1 of `updated_at >= cursor` sorted ascending, where the cursor is the last
+timestamp read and the ids already emitted at it are skipped. Records that move (updated mid-sync) or
+appear late never shift an offset under it, and the 100-page / 10,000-result caps matter only in a tie.
 
-Keyset paging stalls only when one timestamp holds more records than a page. Then the walk pages that
-single timestamp by offset (`updated_at == T`), checks that it saw as many distinct ids as the search
-reports, walks again if the tie order shifted between pages, and carries on strictly after T.
+Each query carries one criterion, a lower bound, and no upper bound: whether the API intersects two
+criteria on one attribute is not documented (it may keep only the first or the last), and a single
+lower bound means the same in every world. Records at or past `end` are not emitted; the first settled
+one ends the walk, since everything placed before it has been read.
+
+Keyset paging stalls only when one timestamp T holds more records than a page. Then the walk pages
+`updated_at >= T` by offset from page 2 (page 1 is the keyset page that showed the tie). The tie ends
+where the first record after T is placed, which gives its exact size whatever `meta.total` says (it may
+be capped); the ids read at T are checked against that size, and the tie is paged again if its order
+shifted between pages. The records after T on the tie's last page are read too, not asked for again.
 """
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .errors import WalkError
 
@@ -21,16 +26,22 @@ DEFAULT_RESULT_CAP = 10_000
 PAGE_CAP = 100
 # A tie walked this many times without finding a new id is not going to complete.
 MAX_IDLE_TIE_PASSES = 8
-MAX_WINDOW = timedelta(days=3650)
+# A page size the API may refuse after page 1 (undocumented): ties are paged again at this size.
+SAFE_PAGE_SIZE = 100
+# Kustomer's timestamps have millisecond precision: the moment just after T is "strictly after T".
+TICK = timedelta(milliseconds=1)
+
+# The walk's modes. KEYSET: page 1 of `>= cursor`. TIE: offset pages over `>= T` while T holds more
+# records than a page. DONE: finished.
+KEYSET, TIE, DONE = "keyset", "tie", "done"
 
 
 @dataclass(frozen=True)
 class SearchQuery:
-    lower: object
-    lower_inclusive: bool
-    upper: object
-    upper_inclusive: bool
+    lower: object  # records updated at or after this moment
     page: int
+    page_size: int
+    exact: bool = False  # records updated exactly at `lower`
 
 
 @dataclass(frozen=True)
@@ -42,241 +53,243 @@ class SearchPage:
     page_size: int = None
 
 
-def page_has_more(page, page_number, requested_size):
-    """Is there a page after this one? Prefer links.next, then meta.total, then a full page."""
+def page_has_more(page, requested_size):
+    """Is there a page after this one? links.next when given, else a full page. meta.total is not asked:
+    it may be capped (an Elasticsearch-style count stops at a limit)."""
     if page.has_next is not None:
         return page.has_next
-    size = page.page_size or requested_size
-    if page.total is not None:
-        return page_number * size < page.total
-    return len(page.ids) >= size
-
-
-class TieWalk:
-    """Offset paging over one timestamp, repeated until every id the search counts has been confirmed.
-
-    `seen` holds the ids already emitted at this timestamp (never emitted twice). `confirmed` holds
-    the ids the search returned since the group last changed size: records leave a tie when they are
-    updated (and reappear later in the walk at their new timestamp), so only ids returned after the
-    last change prove that the ids still in the group have all been read.
-    """
-
-    def __init__(self, moment, seen, page_size, result_cap):
-        self.moment = moment
-        self.seen = seen
-        self.page_size = page_size
-        self.last_page = max(min(result_cap // page_size, PAGE_CAP), 1)
-        self.page = 1
-        self.confirmed = set()
-        self.total = None
-        self.grown_in_pass = 0
-        self.idle_passes = 0
-        self.done = False
-
-    def query(self):
-        return SearchQuery(self.moment, True, self.moment, True, self.page)
-
-    def accept(self, page):
-        if page.total is not None and page.total != self.total:
-            self.total = page.total
-            self.confirmed = set()
-        if self.total is not None and self.total > self.last_page * self.page_size:
-            raise WalkError(f"{self.total} records share updatedAt {self.moment.isoformat()}, more than "
-                            f"one search can return ({self.last_page * self.page_size}); cannot read them "
-                            f"all without loss")
-        fresh = []
-        before = len(self.confirmed)
-        for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
-            if stamp != self.moment:
-                continue
-            self.confirmed.add(record_id)
-            if record_id not in self.seen:
-                self.seen.add(record_id)
-                fresh.append(index)
-        self.grown_in_pass += len(self.confirmed) - before
-        if page.ids and page_has_more(page, self.page, self.page_size) and self.page < self.last_page:
-            self.page += 1
-            return fresh
-        self._end_pass()
-        return fresh
-
-    def _end_pass(self):
-        if self.total is None or len(self.confirmed) >= self.total:
-            self.done = True
-            return
-        # Fewer ids confirmed than the search counts: the tie order moved between pages. Walk again.
-        self.idle_passes = self.idle_passes + 1 if self.grown_in_pass == 0 else 0
-        if self.idle_passes >= MAX_IDLE_TIE_PASSES:
-            raise WalkError(f"search reports {self.total} records at updatedAt {self.moment.isoformat()} "
-                            f"but only {len(self.confirmed)} could be read after repeated passes")
-        self.grown_in_pass = 0
-        self.page = 1
+    return len(page.ids) >= (page.page_size or requested_size)
 
 
 @dataclass(frozen=True)
 class WalkLimits:
-    """What a walk is given and never changes: where it ends, what is settled, the page and result caps."""
+    """What a walk is given and never changes: where it ends, what is settled, the result cap."""
     end: object
     settled: object  # before this moment the index has caught up with every update
-    page_size: int
     result_cap: int = DEFAULT_RESULT_CAP
 
 
 @dataclass
-class Window:
-    """The closed-open span of updatedAt the current query covers, and how many requests it has taken."""
-    lower: object
-    upper: object
-    size: timedelta
-    requests: int = 0
-
-
-@dataclass
 class Cursor:
-    """Where keyset paging goes on from: the timestamp, whether it is included, the ids read there."""
-    moment: object
-    inclusive: bool = True
+    """Where keyset paging goes on from: the timestamp, and the ids already emitted at it."""
+    moment: datetime
     seen: set = field(default_factory=set)
 
 
-# The walk's modes. OPENING: the first query, which reaches to the end. WINDOW: keyset pages inside a
-# window. TIE: offset pages over one timestamp that more records share than a page holds. DONE: finished.
-OPENING, WINDOW, TIE, DONE = "opening", "window", "tie", "done"
+class TieWalk:
+    """Offset pages over one timestamp T until every record placed at T has been read once.
+
+    It asks `updated_at == T` (one criterion). The tie's size is where its last page ends, which holds
+    whatever `meta.total` says (it may be capped); an uncapped total that changes between pages says a
+    member left the tie (it was updated), so the pass cannot prove completeness. If the API refuses
+    `equals`, it asks `>= T` instead, and the tie ends at the first settled record placed after T.
+
+    `seen` holds the ids already emitted at T (never emitted twice). `placed` holds the ids returned in
+    the tie since its size last changed: records leave a tie when they are updated (and reappear later
+    at their new timestamp), so only ids returned since the last change prove the tie was read whole.
+    """
+
+    def __init__(self, moment, seen, page_size, limits):
+        self.moment = moment
+        self.seen = seen
+        self.limits = limits
+        self.page_size = page_size
+        self.exact = True  # asking `== T`; False once the API refused that and `>= T` is asked
+        self.page = 1
+        self.pass_state = _TiePass()
+        self.size = None  # the tie's size where the last pass ended
+        self.placed = set()
+        self.idle_passes = 0
+
+    @property
+    def last_page(self):
+        return max(min(self.limits.result_cap // self.page_size, PAGE_CAP), 1)
+
+    def query(self):
+        return SearchQuery(self.moment, self.page, self.page_size, self.exact)
+
+    def refused(self):
+        """The API refused the last query: ask it another way, or say there is none."""
+        if self.page > 1 and self.page_size > SAFE_PAGE_SIZE:
+            # A large page after page 1 may be refused: go on at a size it accepts, from the same place.
+            offset = (self.page - 1) * self.page_size
+            self.page_size = SAFE_PAGE_SIZE
+            self.page = offset // SAFE_PAGE_SIZE + 1
+            return True
+        if self.exact:
+            self.exact = False
+            self.page, self.pass_state = 1, _TiePass()
+            return True
+        return False
+
+    def accept(self, page):
+        """(indexes of tie records to emit, index where records after the tie start or None, done)."""
+        fresh, end_index = [], None
+        tie_pass = self.pass_state
+        if self.exact and page.total is not None and tie_pass.totals and page.total != tie_pass.totals[-1]:
+            tie_pass.changed = True
+        if page.total is not None:
+            tie_pass.totals.append(page.total)
+        for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
+            # Asking `>= T`, the tie ends at the first record placed after it: settled, or past the end.
+            if not self.exact and stamp > self.moment and (stamp < self.limits.settled or stamp >= self.limits.end):
+                end_index = index
+                break
+            tie_pass.ids.add(record_id)
+            if stamp == self.moment and record_id not in self.seen:
+                self.seen.add(record_id)
+                fresh.append(index)
+        more = bool(page.ids) and page_has_more(page, self.page_size)
+        capped = (self.page - 1) * self.page_size + len(page.ids) >= self.last_page * self.page_size
+        if end_index is None and (more or capped):
+            # A search that stops at its result cap says nothing of what lies beyond it.
+            if self.page >= self.last_page:
+                raise WalkError(f"more than {self.last_page * self.page_size} records share updatedAt "
+                                f"{self.moment.isoformat()}, more than one search can return; cannot read them "
+                                f"all without loss")
+            self.page += 1
+            return fresh, None, False
+        return fresh, end_index, self._end_pass((self.page - 1) * self.page_size +
+                                                (len(page.ids) if end_index is None else end_index))
+
+    def _end_pass(self, size):
+        tie_pass, self.pass_state = self.pass_state, _TiePass()
+        grown = len(tie_pass.ids - self.placed)
+        if tie_pass.changed or (self.size is not None and size != self.size):
+            # The tie changed size (members updated away): only ids placed since then prove completeness.
+            self.placed = set()
+        self.placed |= tie_pass.ids
+        self.size = size
+        if not tie_pass.changed and len(self.placed) >= size:
+            return True
+        # Fewer ids than the tie holds: its order moved between pages, or it shrank. Walk it again.
+        self.idle_passes = self.idle_passes + 1 if grown == 0 else 0
+        if self.idle_passes >= MAX_IDLE_TIE_PASSES:
+            raise WalkError(f"{size} records share updatedAt {self.moment.isoformat()} but only "
+                            f"{len(self.placed)} could be read after repeated passes")
+        self.page = 1
+        return False
+
+
+class _TiePass:
+    """What one pass over a tie has seen: the ids, the totals reported, whether the tie changed."""
+
+    def __init__(self):
+        self.ids = set()
+        self.totals = []
+        self.changed = False
 
 
 class SearchWalk:
     """Plans the queries for one search stream over [lower, end) and dedupes what they return."""
 
-    def __init__(self, lower, end, window_days, page_size, result_cap=DEFAULT_RESULT_CAP, settled=None):
-        self.limits = WalkLimits(end, end if settled is None else settled, page_size, result_cap)
-        # Nothing is known yet of where the records lie (a start_date may be years before the first), so the
-        # first query reaches to the end; windows begin where its first page ended.
-        self.window = Window(lower, end, timedelta(days=window_days))
-        self.cursor = Cursor(lower)
+    def __init__(self, lower, end, page_size, settled=None, seen=(), result_cap=DEFAULT_RESULT_CAP):
+        self.limits = WalkLimits(end, end if settled is None else settled, result_cap)
+        self.page_size = page_size
+        # `seen`: ids a previous run already emitted at `lower` (it stopped inside a tie).
+        self.cursor = Cursor(lower, set(seen))
+        # The newest settled place read, and the ids read there: a finished walk's checkpoint never passes
+        # a stamp it has not seen, so an update the index shows late is read on the next run.
+        self.newest = Cursor(lower, set(seen))
         self.tie = None
-        self.checkpoint = lower
-        self.mode = OPENING if lower < end else DONE
+        self.mode = KEYSET if lower < end else DONE
 
     @property
     def finished(self):
         return self.mode == DONE
 
+    @property
+    def checkpoint(self):
+        """(moment, ids): every record updated before the moment has been emitted, and so have these ids
+        at it. A resumed walk that starts there re-reads no more than the page it was stopped in."""
+        # A cursor on an unsettled stamp may have passed records the index still places before it.
+        place = self.cursor if self.mode != DONE and self.cursor.moment < self.limits.settled else self.newest
+        return place.moment, frozenset(place.seen)
+
     def check_invariants(self):
         """What holds between any two requests; the tests call it after every page."""
-        limits, window, cursor = self.limits, self.window, self.cursor
-        assert self.mode in (OPENING, WINDOW, TIE, DONE), self.mode
+        assert self.mode in (KEYSET, TIE, DONE), self.mode
         assert (self.mode == TIE) == (self.tie is not None), (self.mode, self.tie)
-        assert self.checkpoint <= cursor.moment or self.mode == DONE, (self.checkpoint, cursor.moment)
-        if self.mode == DONE:
-            assert self.checkpoint >= limits.end or window.lower >= limits.end, self.checkpoint
-            return
-        assert window.lower <= cursor.moment < window.upper <= limits.end, (window, cursor.moment)
-        assert cursor.inclusive or not cursor.seen, "ids are kept only for an included cursor moment"
+        assert self.newest.moment <= self.limits.settled or self.newest.moment == self.cursor.moment
         if self.mode == TIE:
-            assert self.tie.moment == cursor.moment and self.tie.seen is cursor.seen
+            assert self.tie.moment == self.cursor.moment and self.tie.seen is self.cursor.seen
+            assert 1 <= self.tie.page <= self.tie.last_page, self.tie.page
+        if self.mode != DONE:
+            assert self.cursor.moment < self.limits.end, (self.cursor.moment, self.limits.end)
+            assert self.newest.moment <= self.cursor.moment, (self.newest.moment, self.cursor.moment)
 
     def next_query(self):
         if self.mode == DONE:
             return None
         if self.mode == TIE:
             return self.tie.query()
-        return SearchQuery(self.cursor.moment, self.cursor.inclusive, self.window.upper, False, 1)
+        return SearchQuery(self.cursor.moment, 1, self.page_size)
+
+    def refused(self):
+        """The API refused the last query (HTTP 400): True when the walk has another way to ask."""
+        return self.mode == TIE and self.tie.refused()
 
     def accept(self, page):
         """Take the page the last query returned; return the indexes of records to emit, in order."""
-        if self.mode == TIE:
-            fresh = self.tie.accept(page)
-            if self.tie.done:
-                self._leave_tie()
+        if self.mode != TIE:
+            return self._keyset(page, 0)
+        fresh, after, done = self.tie.accept(page)
+        if not done:
             return fresh
-        self.window.requests += 1
-        fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
-                 if self._is_new(record_id, stamp)]
-        if not page.ids or not page_has_more(page, 1, self.limits.page_size):
-            self._next_window(empty=not page.ids)
-            return fresh
-        last = self._next_cursor(page.timestamps)
-        if last > self.cursor.moment:
-            self.cursor = Cursor(last, True, {record_id for record_id, stamp in zip(page.ids, page.timestamps)
-                                              if stamp == last})
-            self.checkpoint = last
-            if self.mode == OPENING:
-                self._first_window(page)
-            else:
-                self._widen_if_short(page)
-        else:
-            self.cursor.seen.update(page.ids[index] for index in fresh)
-            self.tie = TieWalk(last, self.cursor.seen, self.limits.page_size, self.limits.result_cap)
-            self.mode = TIE
+        moment, exact = self.tie.moment, self.tie.exact
+        self.tie = None
+        if moment < self.limits.settled:
+            self.newest = Cursor(moment + TICK)
+        self.cursor = Cursor(moment + TICK)
+        self.mode = KEYSET if self.cursor.moment < self.limits.end else DONE
+        if after is not None:
+            return fresh + self._keyset(page, after)
+        if not exact:
+            # Asked `>= T`, the tie ran to the end of the results: nothing comes after it.
+            self.mode = DONE
         return fresh
 
-    def _next_cursor(self, stamps):
-        """Where keyset paging goes on from. The page is in index order, but a search may show a version
-        newer than the index holds (updated within the index lag), whose stamp is later than its place:
-        moving the cursor there would jump over records the index holds in between. Such a stamp is never
-        settled, so the cursor moves to the last settled stamp in range, and past the settled moment only
-        once a page holds nothing before it."""
-        in_range = [stamp for stamp in stamps if self.cursor.moment <= stamp < self.window.upper]
-        if not in_range:
-            # A full page matched by its index places, every record showing a later version: nothing on it
-            # says where the next page starts. The last STATE stays valid, and the index catches up.
-            raise WalkError("a full search page shows only versions newer than the index places them "
-                            "(updated in the last minutes); run again from the last STATE shortly")
-        settled = [stamp for stamp in in_range if stamp < self.limits.settled]
-        return (settled or in_range)[-1]
-
-    def _first_window(self, page):
-        """After the opening page, windows of the configured size, unless the rest fits in one page."""
-        self.mode = WINDOW
-        left = None if page.total is None else page.total - len(page.ids) + len(self.cursor.seen)
-        if left is None or left >= self.limits.page_size:
-            self.window = Window(self.cursor.moment, min(self.cursor.moment + self.window.size, self.limits.end),
-                                 self.window.size)
-
-    def _widen_if_short(self, page):
-        """Widen the window before its last page would come back part-empty.
-
-        The search counts what the query matched, so the records left in the window are known: the rest
-        of the count, plus those at the cursor that the next query asks for again. Fewer than a page
-        left means a short page, and a short page per window is most of the requests above the ideal.
-        Keyset paging never goes deep, so a wider window costs nothing.
-        """
-        if page.total is None or page.total >= self.limits.result_cap:
-            return
-        left = page.total - len(page.ids) + len(self.cursor.seen)
-        window = self.window
-        if left < self.limits.page_size and window.upper < self.limits.end:
-            window.upper = min(window.upper + window.size, self.limits.end)
-            window.size = min(window.size * 2, MAX_WINDOW)
-
-    def _is_new(self, record_id, stamp):
-        cursor = self.cursor
-        if stamp > cursor.moment:
-            return stamp < self.window.upper
-        if stamp < cursor.moment or not cursor.inclusive:
-            return False
-        return record_id not in cursor.seen
-
-    def _leave_tie(self):
-        # Everything at the tie's timestamp is out; continue strictly after it.
-        self.cursor = Cursor(self.tie.moment, False)
-        self.checkpoint = self.tie.moment
-        self.tie = None
-        self.mode = WINDOW
-
-    def _next_window(self, empty):
-        window, end = self.window, self.limits.end
-        if window.requests <= 1 and window.size < MAX_WINDOW:
-            # A window answered by one page was sparse; widening saves a request per quiet span.
-            window.size *= 2
-        self.checkpoint = window.upper
-        if window.upper >= end:
+    def _keyset(self, page, start):
+        """Read page records from `start` on as keyset results: what to emit, and where to go on from."""
+        cursor, end, settled = self.cursor, self.limits.end, self.limits.settled
+        ids, stamps = page.ids, page.timestamps
+        indexes = range(start, len(ids))
+        fresh = [index for index in indexes if cursor.moment <= stamps[index] < end
+                 and not (stamps[index] == cursor.moment and ids[index] in cursor.seen)]
+        in_range = [stamps[index] for index in indexes if cursor.moment <= stamps[index] < end]
+        last_settled = next((stamp for stamp in reversed(in_range) if stamp < settled), None)
+        if last_settled is not None:
+            self._note_newest(last_settled, {ids[i] for i in indexes if stamps[i] == last_settled})
+        ahead = any(stamp > cursor.moment for stamp in in_range)
+        past_end = any(stamps[index] >= end for index in indexes)
+        if not ids or not page_has_more(page, self.page_size) or (past_end and not ahead):
+            # Nothing more, or nothing on this page between the cursor's stamp and the records past `end`.
             self.mode = DONE
-            return
-        # An empty window says nothing about where the records start (a start_date years before the
-        # org's first record): ask for the rest at once, since the page size bounds the answer anyway.
-        upper = end if empty else min(window.upper + window.size, end)
-        self.window = Window(window.upper, upper, window.size)
-        self.cursor = Cursor(window.upper)
-        if self.mode == OPENING:
-            self.mode = WINDOW
+            return fresh
+        if not in_range:
+            raise WalkError(f"search answered `updated_at >= {cursor.moment.isoformat()}` with older records "
+                            f"only: it ignored the lower bound, and the walk cannot go on without loss")
+        # A version newer than its index place (updated within the index lag) has a stamp later than its
+        # place: the cursor goes to the last settled stamp, so that it does not jump over records unread.
+        if last_settled is not None and last_settled > cursor.moment:
+            last = last_settled
+        else:
+            last = in_range[-1] if ahead else cursor.moment
+        at_last = {ids[index] for index in indexes if stamps[index] == last}
+        if last > cursor.moment or start:
+            # After a tie, page 1 of the next stamp's own query has not been read yet.
+            self.cursor = Cursor(last, at_last | (cursor.seen if last == cursor.moment else set()))
+            return fresh
+        cursor.seen.update(at_last)
+        self.tie = TieWalk(last, cursor.seen, self.page_size, self.limits)
+        self.mode = TIE
+        # The keyset page that showed the tie is the tie's page 1: the same places, though its total counts
+        # everything after T as well.
+        self.tie.accept(SearchPage(page.ids, page.timestamps, None, page.has_next, page.page_size))
+        return fresh
+
+    def _note_newest(self, moment, ids):
+        if moment > self.newest.moment:
+            self.newest = Cursor(moment, set(ids))
+        elif moment == self.newest.moment:
+            self.newest.seen.update(ids)

@@ -42,8 +42,8 @@ class ReadRange:
     settled: object  # the index has caught up with every update before this moment
     now: object  # the run's clock, which places the search horizon
     page_size: int  # as configured; each endpoint clamps it to its own maximum
-    window_days: int
     owed_sweep: object = None  # an archive sweep an earlier run still owes, from this moment
+    seen: tuple = ()  # ids at `start` that an earlier run already read
 
     @property
     def horizon_low(self):
@@ -55,6 +55,7 @@ class ReadRange:
 class Checkpoint:
     moment: object  # every record updated before it has been read
     owed_sweep: object = None  # an archive sweep from this moment is still to be made
+    seen: frozenset = frozenset()  # ids at `moment` already read (a run stopped inside a tie)
 
 
 @dataclass(frozen=True)
@@ -124,21 +125,11 @@ def _data(payload, what):
     return data
 
 
-def _checkpoint(span, moment, owed, end):
-    """What a run may save after a page of this span."""
-    if span == "sweep":
-        # The standard span has already brought the bookmark to the end; only the sweep is owed.
-        return Checkpoint(end, owed)
-    return Checkpoint(moment, owed if span == "standard" else None)
-
-
-def search_body(context, field, lower, lower_inclusive, upper, upper_inclusive):
-    return {
-        "and": [{field: {"gte" if lower_inclusive else "gt": format_timestamp(lower)}},
-                {field: {"lte" if upper_inclusive else "lt": format_timestamp(upper)}}],
-        "sort": [{field: "asc"}],
-        "queryContext": context,
-    }
+def search_body(context, field, lower, exact=False):
+    """Records updated at or after `lower` (exactly at it, with `exact`), oldest first. One criterion: see
+    cursor.py on why there is no upper bound."""
+    return {"and": [{field: {"equals" if exact else "gte": format_timestamp(lower)}}], "sort": [{field: "asc"}],
+            "queryContext": context}
 
 
 class FieldChoice:
@@ -174,10 +165,10 @@ class SearchSpan:
         self.page_size = max(1, min(reading.page_size, SEARCH_PAGE_MAX))
         self.field = field or FieldChoice([f"{context}_updated_at"])
 
-    def search(self, client, bounds, page, page_size):
-        """One search request; `bounds` is (lower, lower inclusive, upper, upper inclusive)."""
+    def search(self, client, lower, page, page_size, exact=False):
+        """One search request of records updated at or after `lower` (exactly at it, with `exact`)."""
         while True:
-            body = search_body(self.context, self.field.name, *bounds)
+            body = search_body(self.context, self.field.name, lower, exact)
             try:
                 payload = client.request("POST", self.path, "search", params={"page": page, "pageSize": page_size},
                                          body=body)
@@ -187,15 +178,21 @@ class SearchSpan:
             self.field.settled = True
             return payload
 
-    def pages(self, client):
-        """Yield (resources to emit, the walk's checkpoint, skipped) per request."""
+    def pages(self, client, seen=()):
+        """Yield (resources to emit, the walk's checkpoint, skipped) per request. `seen`: ids at `lower`
+        that a stopped run already emitted."""
         if self.lower >= self.upper:
             return
-        walk = SearchWalk(self.lower, self.upper, self.reading.window_days, self.page_size,
-                          settled=self.reading.settled)
+        walk = SearchWalk(self.lower, self.upper, self.page_size, settled=self.reading.settled, seen=seen)
         while (query := walk.next_query()) is not None:
-            payload = self.search(client, (query.lower, query.lower_inclusive, query.upper, query.upper_inclusive),
-                                  query.page, self.page_size)
+            try:
+                payload = self.search(client, query.lower, query.page, query.page_size, query.exact)
+            except BadRequest:
+                if walk.refused():
+                    LOGGER.info("%s: search refused page %d of a tie at pageSize %d; asking again as %s",
+                                self.context, query.page, query.page_size, walk.next_query())
+                    continue
+                raise
             placed, skipped = stamped(_data(payload, f"{self.span} search for {self.context}"))
             page = SearchPage([resource.get("id") for resource, _ in placed], [stamp for _, stamp in placed],
                               total=_meta(payload, "total"), has_next=_links_next(payload),
@@ -206,8 +203,8 @@ class SearchSpan:
     def estimate(self, client):
         if self.lower >= self.upper:
             return Estimate(self.span, self.path, 0, 0)
-        total = _meta(self.search(client, (self.lower, True, self.upper, False), 1, 1), "total")
-        requests = None if total is None else math.ceil(total / self.page_size) + 1
+        total = _meta(self.search(client, self.lower, 1, 1), "total")
+        requests = None if total is None else math.ceil(total / self.page_size)
         return Estimate(self.span, f"POST {self.path}", total, requests)
 
 
@@ -254,10 +251,17 @@ class Searched:
         gap = self.out_of_reach(client, reading)
         if gap:
             LOGGER.warning("%s", gap)
+        # The sweep reads behind the bookmark, so the bookmark stays where the spans before it left it.
+        moment, seen = reading.start, frozenset(reading.seen)
         for span in spans:
-            for resources, moment, skipped in span.pages(client):
-                yield Page(resources, _checkpoint(span.span, moment, owed, reading.end), span.span, skipped)
-        yield Page([], Checkpoint(reading.end, None), None)
+            resumed = reading.seen if span.lower == reading.start else ()
+            for resources, place, skipped in span.pages(client, resumed):
+                if span.span != "sweep":
+                    moment, seen = place
+                yield Page(resources, Checkpoint(moment, owed if span.span != "archive" else None, seen), span.span,
+                           skipped)
+        if owed is not None:
+            yield Page([], Checkpoint(moment, None, seen), None)
 
     def estimate(self, client, reading):
         return [span.estimate(client) for span in self.spans(reading) if span.span != "sweep"]

@@ -84,14 +84,16 @@ class Sync:
         """The range this run reads of a stream: from its bookmark (less the lookback) to the signpost."""
         config = self.config
         signpost = self.clock()
-        bookmark, owed = get_bookmark(self.state, stream_name)
+        bookmark, owed, seen = get_bookmark(self.state, stream_name)
         start = config.start_date if bookmark is None else max(
             config.start_date, bookmark - timedelta(seconds=config.lookback_seconds))
         end = min(signpost, config.end_date) if config.end_date else signpost
         return ReadRange(stream=stream_name, start=start, end=end,
                          # Search lags behind writes: a bookmark past this could skip updates shown late.
                          settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
-                         page_size=config.page_size_limit, window_days=config.date_window_size, owed_sweep=owed)
+                         page_size=config.page_size_limit, owed_sweep=owed,
+                         # Ids read at the bookmark count only when the run starts there, not before it.
+                         seen=seen if start == bookmark else ())
 
     def _run_stream(self, selection):
         stream = selection.stream
@@ -139,7 +141,9 @@ class Sync:
 
     def _save(self, stream_name, checkpoint, floor, settled):
         moment = max(floor, min(checkpoint.moment, settled))
-        set_bookmark(self.state, stream_name, moment, checkpoint.owed_sweep)
+        # The ids read at the checkpoint's moment say nothing of another moment.
+        seen = checkpoint.seen if moment == checkpoint.moment else ()
+        set_bookmark(self.state, stream_name, moment, checkpoint.owed_sweep, seen)
         self.writer.state(self.state)
 
     def _check_stop(self):
