@@ -315,3 +315,25 @@ def test_an_edge_racing_ahead_of_real_time_loses_nothing_or_fails_loudly(tmp_pat
         assert len(run.critical_lines()) == 1, run.stderr[-2000:]
         return
     assert_complete(sim.truth(), run.records, EDGE_STREAMS)
+
+
+def test_check_prints_an_archive_and_a_standard_row_per_search_stream_and_the_old_notes(tmp_path, start_sim,
+                                                                                        catalog):
+    sim = start_sim()
+    result = subprocess.run([TAP, "--config", write_json(tmp_path / "config.json", make_config(sim)),
+                             "--catalog", write_json(tmp_path / "catalog.json", catalog(SEARCH_STREAMS)), "--check"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {}
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and parts[0] in SEARCH_STREAMS and parts[1] == "ok":
+            rows[(parts[0], parts[2])] = (int(parts[3].replace(",", "")), int(parts[4].replace(",", "")))
+    truth, edge = sim.truth(), edge_of(sim)
+    for stream in ARCHIVED_STREAMS:
+        old = len(older_than(truth[stream], edge - MARGIN))
+        recent = len(truth[stream]) - len(older_than(truth[stream], edge))
+        assert rows[(stream, "archive")][0] == old and rows[(stream, "archive")][1] >= 1, (stream, rows)
+        assert rows[(stream, "standard")][0] == recent and rows[(stream, "standard")][1] >= 1, (stream, rows)
+    assert ("notes", "archive") not in rows and ("notes", "standard") in rows
+    assert [line for line in result.stdout.splitlines() if line.startswith("note records last updated before")]
