@@ -220,8 +220,9 @@ def test_an_earlier_catalog_keeps_syncing_and_a_klass_gone_since_stops_with_one_
     assert len(critical) == 1 and "retired-klass" in critical[0] and "kobjects_subscription" in critical[0], \
         gone.stderr[-2000:]
     assert "Traceback" not in gone.stderr
-    # The stream before it in the catalog was synced whole first.
+    # The stream before it in the catalog was synced whole first, and its bookmark kept.
     assert_complete(truth, gone.records, ["kobjects_order"])
+    assert "kobjects_order" in gone.last_state["bookmarks"]
     assert "kobjects_subscription" not in gone.records
 
 
