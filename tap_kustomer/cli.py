@@ -158,7 +158,8 @@ def discover_org(config_path, handler):
             raise TapError("no --config given")
         config = parse_config(data)
         handler.addFilter(RedactingFilter(config.api_token.value))
-        client = KustomerClient(config)
+        # Retries are detail here: the one warning below says why discovery fell back, if it does.
+        client = KustomerClient(config, retry_log=logging.INFO)
         started = time.monotonic()
         try:
             org = read_org_metadata(client)

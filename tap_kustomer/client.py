@@ -232,8 +232,10 @@ def decide(status, headers, body, attempt, history, wall_now):
 
 
 class KustomerClient:
-    def __init__(self, config, pacer=None, sleep=time.sleep, jitter=backoff.full_jitter):
+    def __init__(self, config, pacer=None, sleep=time.sleep, jitter=backoff.full_jitter, retry_log=logging.WARNING):
         self.base_url = config.base_url
+        # The level of each "retry N" line: a caller that sums up a failure in a line of its own lowers it.
+        self.retry_log = retry_log
         self.timeout = (min(10.0, config.request_timeout), float(config.request_timeout))
         self.pacer = pacer or Pacer(search_per_minute=config.search_requests_per_minute,
                                     max_per_minute=config.max_requests_per_minute, sleep=sleep)
@@ -289,7 +291,8 @@ class KustomerClient:
             else:
                 attempt += 1
                 pause = self.jitter(action.wait)
-                LOGGER.warning("%s %s: %s; retry %d in %.1f s", method, path, action.line, attempt, pause)
+                LOGGER.log(self.retry_log, "%s %s: %s; retry %d in %.1f s", method, path, action.line, attempt,
+                           pause)
                 self.sleep(pause)
 
     def _send(self, method, path, kind, params, data, headers):

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.sandbox import Dataset, SimOptions, Simulator
+from tests.sandbox.records import render
 
 OUT = Path("demo-output")
 TAP = str(Path(sys.executable).with_name("tap-kustomer"))
@@ -49,6 +50,39 @@ def sync(label, config_path, catalog_path, state_path=None):
     return counts
 
 
+def show_klass_streams(catalog):
+    """Print each klass stream with its typed custom columns; {klass name: stream name}."""
+    klass_streams = {}
+    for entry in catalog["streams"]:
+        root = next(item["metadata"] for item in entry["metadata"] if not item["breadcrumb"])
+        if "tap-kustomer.klass" in root:
+            klass_streams[root["tap-kustomer.klass"]] = entry["tap_stream_id"]
+            columns = entry["schema"]["properties"]["custom"]["properties"]
+            say(f"  {entry['tap_stream_id']} (klass {root['tap-kustomer.klass']}), custom: "
+                + ", ".join(f"{name} {column_type(schema)}" for name, schema in columns.items()))
+    if len(klass_streams) < 2:
+        raise SystemExit(f"demo: discovery found {len(klass_streams)} klass streams; the simulator has six")
+    return klass_streams
+
+
+def column_type(schema):
+    """A custom column's JSON type in a word: `number`, `date-time`, `string[]`, `any`."""
+    if "items" in schema:
+        return column_type(schema["items"]) + "[]"
+    types = [kind for kind in schema.get("type", ()) if kind != "null"]
+    return schema.get("format") or "/".join(types) or "any"
+
+
+def per_klass(dataset, kobjects, klass_streams):
+    """{klass stream: {id: updatedAt}}: the org's kobjects split by the klass each one is served as."""
+    split = {stream: {} for stream in klass_streams.values()}
+    for record in dataset.records["kobjects"]:
+        if record.id in kobjects:
+            klass = render(dataset, "kobjects", record)["type"][len("kobject."):]
+            split[klass_streams[klass]][record.id] = kobjects[record.id]
+    return split
+
+
 def main():
     OUT.mkdir(exist_ok=True)
     for old in OUT.glob("*"):
@@ -68,12 +102,14 @@ def main():
         catalog_path = OUT / "catalog.json"
         catalog_path.write_text(json.dumps(catalog, indent=2), encoding="utf-8")
         say(f"Discovered {len(catalog['streams'])} streams, all selected: {catalog_path}")
+        klass_streams = show_klass_streams(catalog)
 
         full = sync("full sync", config_path, catalog_path)
         truth = sim.truth()
-        say("\nstream          emitted  in Kustomer")
+        say("\nstream                    emitted  in Kustomer")
+        truth.update(per_klass(dataset, truth["kobjects"], klass_streams))
         for stream, records in sorted(truth.items()):
-            say(f"  {stream:<13} {full[stream]:>8,}  {len(records):>10,}")
+            say(f"  {stream:<23} {full[stream]:>8,}  {len(records):>10,}")
 
         changed = {stream: len(sim.mutate(stream, 5)) for stream in ("customers", "conversations", "users")}
         say(f"\nUpdating records in Kustomer meanwhile: {changed}")

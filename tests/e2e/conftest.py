@@ -13,8 +13,9 @@ from tests.sandbox import Dataset, SimOptions, Simulator
 def start_sim():
     started = []
 
-    def start(options=None, profile="small", seed=7):
-        sim = Simulator(Dataset.profile(profile, seed=seed), options or SimOptions())
+    def start(options=None, profile="small", seed=7, dataset=None):
+        """A running simulator; pass `dataset` to judge records by what it holds (a kobject's klass)."""
+        sim = Simulator(dataset or Dataset.profile(profile, seed=seed), options or SimOptions())
         sim.start()
         started.append(sim)
         return sim

@@ -8,8 +8,10 @@ import yaml
 
 from tests.e2e.harness import expected, SEARCH_STREAMS, assert_complete, normalise_ts, write_json
 from tests.ecosystem.tools import (MELTANO, ROOT, STATE_ID, TAP, TARGET_JSONL, base_env, read_jsonl, require)
+from tests.sandbox.records import render
 
 STREAMS = ("conversations", "users", "tags")
+KLASS_STREAM = "kobjects_order"
 
 
 class Project:
@@ -113,15 +115,47 @@ def test_meltano_run_syncs_stores_state_and_runs_incrementally(tmp_path, sim):
             normalise_ts(first_state["bookmarks"][stream]["updated_at"]), stream
 
 
-def test_discovery_with_meltanos_state_is_offline(tmp_path, sim):
-    """Meltano passes --state to --discover; it must be accepted, and discovery must not call the API."""
+def test_discovery_with_meltanos_state_reads_only_the_orgs_metadata(tmp_path, sim):
+    """Meltano passes --state to --discover; it must be accepted, and discovery reads the klasses and the
+    custom attribute metadata, never records."""
     state = write_json(tmp_path / "state.json", {"bookmarks": {"users": {"updated_at": "2024-01-01T00:00:00Z"}}})
     config = write_json(tmp_path / "config.json", {"api_token": sim.token, "base_url": sim.url,
                                                    "start_date": "2020-01-01T00:00:00Z"})
     result = subprocess.run([str(TAP), "--config", config, "--state", state, "--discover"], capture_output=True,
                             text=True, timeout=60, check=True)
     assert {entry["tap_stream_id"] for entry in json.loads(result.stdout)["streams"]} >= set(STREAMS)
-    assert not sim.requests
+    paths = {entry["path"] for entry in sim.requests}
+    assert "/v1/klasses" in paths
+    assert all(path == "/v1/klasses" or path.startswith("/v1/metadata/") for path in paths), paths
+
+
+def test_meltano_lists_the_klass_streams_and_runs_one_from_its_state(tmp_path, sim, dataset):
+    require(MELTANO, TARGET_JSONL)
+    project = Project(tmp_path, [KLASS_STREAM])
+    env = sim_env(sim)
+    listed = project.meltano("select", "tap-kustomer", "--list", "--all", env=env)
+    for stream in ("kobjects_order", "kobjects_ecomm_order", "kobjects_shopify_order", "kobjects_subscription"):
+        assert f"{stream}.custom" in listed, listed[-3000:]
+    # A stored bookmark halfway through the klass's records: the run must start there.
+    truth = klass_records(sim, dataset, "order")
+    stamps = sorted(truth.values(), key=normalise_ts)
+    bookmark = stamps[len(stamps) // 2]
+    project.meltano("state", "set", "--force", STATE_ID,
+                    json.dumps({"singer_state": {"bookmarks": {KLASS_STREAM: {"updated_at": bookmark}}}}), env=env)
+    project.meltano("run", "tap-kustomer", "target-jsonl", env=env)
+    landed = project.output(KLASS_STREAM)
+    assert {record["id"] for record in landed} == {rid for rid, stamp in truth.items()
+                                                   if normalise_ts(stamp) >= normalise_ts(bookmark)}
+    assert {record["type"] for record in landed} == {"kobject.order"}
+    assert "--state" in project.argv()[-1]
+    state = project.state()
+    assert normalise_ts(state["bookmarks"][KLASS_STREAM]["updated_at"]) >= normalise_ts(stamps[-1])
+
+
+def klass_records(sim, dataset, klass):
+    """{id: updatedAt} of one klass's kobjects, from the simulator's own records."""
+    served = {record.id: render(dataset, "kobjects", record)["type"] for record in dataset.records["kobjects"]}
+    return {rid: stamp for rid, stamp in expected(sim)["kobjects"].items() if served[rid] == f"kobject.{klass}"}
 
 
 @pytest.mark.parametrize("fmt", ["json", "markdown"])

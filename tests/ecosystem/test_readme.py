@@ -89,10 +89,12 @@ def test_readme_install(tmp_path):
     result = run_bash(script, tmp_path, env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     installed = tmp_path / ".venvs" / "tap-kustomer" / "bin" / "tap-kustomer"
-    config = write_json(tmp_path / "config.json", {"api_token": "x", "start_date": "2024-01-01"})
+    # A closed local port: discovery falls back to the static catalog without reaching for the network.
+    config = write_json(tmp_path / "config.json", {"api_token": "x", "start_date": "2024-01-01",
+                                                   "base_url": "http://127.0.0.1:9"})
     discovered = run_bash(f"{installed} --config {config} --discover", tmp_path, env)
     assert discovered.returncode == 0, discovered.stderr
-    assert len(json.loads(discovered.stdout)["streams"]) == 11
+    assert len(json.loads(discovered.stdout)["streams"]) == 13
 
 
 def stitch_config(gate):
@@ -154,7 +156,8 @@ def test_readme_check_and_watch(tmp_path, sim):
     result = run_bash(block, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     check, metric, about = re.split(r"\n(?=METRIC: |# tap-kustomer)", result.stdout.replace("INFO METRIC", "METRIC"))
-    assert check.startswith("token OK on ") and re.search(r"^customers +ok +[\d,]+ +search$", check, re.M)
+    assert check.startswith("token OK on ") and re.search(r"^customers +ok +standard +[\d,]+ +[\d,]+ +POST /v1/customers/search$",
+                                                                  check, re.M)
     assert re.search(r"^tags +ok .*GET /v1/tags$", check, re.M)
     figures = json.loads(metric.strip()[len("METRIC: "):])
     records = group_records(read_jsonl(tmp_path / "out.jsonl"))
