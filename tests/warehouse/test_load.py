@@ -121,10 +121,13 @@ def test_no_simulated_value_is_missing(tmp_path, postgres, sim, catalog, depth):
     flattening = {} if depth is None else {"flattening_enabled": True, "flattening_max_depth": depth}
     load(tmp_path, make_config(sim), catalog(("conversations", "notes")),
          target_config(postgres, default_target_schema=schema, **flattening))
+    truth = expected(sim)
     for stream in ("conversations", "notes"):
         rows = {row["id"]: unflatten(row) for row in postgres.query(f'select * from "{schema}"."{stream}"')}
+        assert set(rows) == set(truth[stream]), stream
         missing = []
-        for skeleton in DATASET.records[stream]:
+        # Notes past search's horizon are in the dataset but no endpoint serves them (expected() says which).
+        for skeleton in (s for s in DATASET.records[stream] if s.id in truth[stream]):
             record = transform_record(render(DATASET, stream, skeleton))
             for old, new in RENAMES.get(stream, {}).items():
                 if old in record:
