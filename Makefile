@@ -84,7 +84,8 @@ $(TARGET_POSTGRES):
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql; }
 
-warehouse: $(STAMP) $(TARGET_POSTGRES) postgresql
+# Meltano too: tests/warehouse runs `meltano run tap-kustomer target-postgres`.
+warehouse: $(STAMP) $(TARGET_POSTGRES) $(VENVS)/meltano/.installed-$(MELTANO_VERSION) postgresql
 	$(BIN)/python -m pytest -q tests/warehouse
 
 warehouse-demo: $(STAMP) $(TARGET_POSTGRES) postgresql

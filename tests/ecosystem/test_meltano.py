@@ -18,10 +18,11 @@ class Project:
     """A Meltano project made from the repository's meltano.yml, changed only where a test must.
 
     The extractor runs this checkout's tap through a wrapper that records each argv, and the loader is the
-    Makefile-built target-jsonl; without a pip_url Meltano installs nothing, so the test needs no network.
+    Makefile-built target (target-jsonl unless told); without a pip_url Meltano installs nothing, so the test
+    needs no network.
     """
 
-    def __init__(self, root, streams):
+    def __init__(self, root, streams, loader=("target-jsonl", TARGET_JSONL)):
         self.root = root / "project"
         self.root.mkdir()
         self.argv_log = root / "tap-argv.log"
@@ -34,9 +35,10 @@ class Project:
         del tap["pip_url"]
         tap["executable"] = str(wrapper)
         tap["select"] = [f"{stream}.*" for stream in streams]
-        loader = _plugin(definition, "loaders", "target-jsonl")
+        name, executable = loader
+        loader = _plugin(definition, "loaders", name)
         del loader["pip_url"]
-        loader["executable"] = str(TARGET_JSONL)
+        loader["executable"] = str(executable)
         (self.root / "meltano.yml").write_text(yaml.safe_dump(definition, sort_keys=False), encoding="utf-8")
 
     def meltano(self, *args, env=None):

@@ -41,7 +41,7 @@ PROFILES = {
 
 class Record:
     """Latest version of one record; `seed` drives everything in its body that is not a time or rev."""
-    __slots__ = ("id", "created", "updated", "rev", "seed")
+    __slots__ = ("id", "created", "updated", "rev", "seed", "custom_added")
 
     def __init__(self, id_, created, updated, rev, seed):
         self.id = id_
@@ -49,6 +49,8 @@ class Record:
         self.updated = updated
         self.rev = rev
         self.seed = seed
+        # Custom attributes added while a simulator runs (custom_added.py); a copy starts without them.
+        self.custom_added = ()
 
     def copy(self):
         return Record(self.id, self.created, self.updated, self.rev, self.seed)

@@ -8,6 +8,7 @@ and a default brand without `modifiedAt`.
 """
 import random
 
+from . import custom_added
 from .corpus import (CHANNELS, CITIES, COLORS, COMPANY_SUFFIXES, COMPANY_WORDS, DOMAINS, FIRST_NAMES,
                      KLASSES, LAST_NAMES, LOCALES, TAG_NAMES, TIME_ZONES, WORDS)
 from .klasses import KLASS_SPECS
@@ -32,9 +33,11 @@ _TYPE_VALUES = {
 
 def render(dataset, stream, record, updated=None, rev=None):
     """Resource object for `record`, at its latest version or at (updated, rev) when given."""
-    maker = _Maker(dataset, record, record.updated if updated is None else updated,
-                   record.rev if rev is None else rev)
-    return _RENDERERS[stream](maker)
+    rev = record.rev if rev is None else rev
+    resource = _RENDERERS[stream](_Maker(dataset, record, record.updated if updated is None else updated, rev))
+    if record.custom_added:
+        custom_added.apply(resource, record.custom_added, rev)
+    return resource
 
 
 class _Maker:
@@ -369,8 +372,13 @@ def _note(m):
     return m.resource("notes", attrs, rels)
 
 
+def klass_of(record):
+    """The klass of a kobject skeleton: its seed decides, so every version of it agrees."""
+    return KLASSES[record.seed % len(KLASSES)]
+
+
 def _kobject(m):
-    klass = KLASSES[m.seed % len(KLASSES)]
+    klass = klass_of(m)
     klass_id = m.ds.klass_ids[klass]
     attrs = {"externalId": m.maybe(0.8, f"{klass}-{m.num(10**6)}"),
              "title": f"#{m.num(10**5)} {m.pick(WORDS)}", "description": m.maybe(0.6, m.sentence()),

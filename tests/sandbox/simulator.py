@@ -1,6 +1,7 @@
 """The public handle: a Kustomer API simulator on 127.0.0.1 serving one Dataset in a background thread."""
 import threading
 
+from . import custom_added
 from .api import Api
 from .auth import TokenSpec, make_token
 from .faults import FaultPlan
@@ -92,6 +93,11 @@ class Simulator:
 
     def mutate(self, stream, count):
         return self._store.mutate(stream, count)
+
+    def add_custom_attribute(self, stream, name, value, count=None):
+        """Add custom attribute `name` now: `count` records (all when None) are updated and carry `value` from
+        that version on (custom_added.py); returns their ids."""
+        return custom_added.add(self._store, stream, name, value, count)
 
     def delete(self, stream, count):
         """Hard-delete `count` random records of `stream` (gone from lists, search and truth); their ids."""

@@ -1,7 +1,10 @@
-"""Fixtures: one throwaway PostgreSQL cluster for the module, stopped even when a test fails."""
+"""Fixtures: one throwaway PostgreSQL cluster for the module, stopped even when a test fails; a fresh
+simulator of the warehouse dataset per test."""
 import pytest
 
+from tests.sandbox import Simulator
 from tests.warehouse.postgres import Cluster
+from tests.warehouse.values import DATASET
 
 
 @pytest.fixture(scope="module")
@@ -12,3 +15,9 @@ def postgres():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def sim():
+    with Simulator(DATASET) as running:
+        yield running

@@ -2,32 +2,21 @@
 # pytest passes fixtures by parameter name, which is what this check objects to.
 # pylint: disable=redefined-outer-name
 import copy
-import json
 
 import pytest
 
-from tap_kustomer.names import RENAMES
 from tap_kustomer.timeutil import parse_timestamp
-from tap_kustomer.transform import transform_record
 from tests.e2e.harness import expected, discover, make_config, select
-from tests.sandbox import Dataset, Simulator
-from tests.sandbox.records import render
 from tests.warehouse.pipeline import load, target_config
+from tests.warehouse.values import DATASET, missing_values, tap_record, unflatten
 
 STREAMS = ("conversations", "notes", "tags")
-DATASET = Dataset.profile("small", seed=7)
 
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory):
     template = discover(tmp_path_factory.mktemp("discover"), None)
     return lambda streams=STREAMS: select(copy.deepcopy(template), streams)
-
-
-@pytest.fixture
-def sim():
-    with Simulator(DATASET) as running:
-        yield running
 
 
 def rows_per_id(postgres, schema, stream):
@@ -79,62 +68,18 @@ def test_column_types(tmp_path, postgres, sim, catalog):
     assert extracted == [{"n": 0}]
 
 
-def leaves(value, path=()):
-    """(path, value) of every non-null scalar, list items by position."""
-    if isinstance(value, dict):
-        for name, item in value.items():
-            yield from leaves(item, path + (name,))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from leaves(item, path + (index,))
-    elif value is not None:
-        yield path, value
-
-
-def unflatten(row):
-    """A flattened row (a__b columns, JSON text past the depth) back to nested values."""
-    nested = {}
-    for column, value in row.items():
-        parts = column.split("__")
-        node = nested
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        if isinstance(value, str) and value[:1] in ("{", "["):
-            value = json.loads(value)
-        node[parts[-1]] = value
-    return nested
-
-
-def same(expected, got):
-    if isinstance(expected, str) and isinstance(got, str) and got[:2] == expected[:2] and "T" in expected[8:]:
-        try:
-            return parse_timestamp(expected) == parse_timestamp(got if got[-1:] == "Z" or "+" in got[19:]
-                                                              else got + "Z")
-        except ValueError:
-            pass
-    return expected == got
-
-
 @pytest.mark.parametrize("depth", [None, 1, 3])
 def test_no_simulated_value_is_missing(tmp_path, postgres, sim, catalog, depth):
     schema = f"values_{depth or 'jsonb'}"
     flattening = {} if depth is None else {"flattening_enabled": True, "flattening_max_depth": depth}
     load(tmp_path, make_config(sim), catalog(("conversations", "notes")),
          target_config(postgres, default_target_schema=schema, **flattening))
+    truth = expected(sim)
     for stream in ("conversations", "notes"):
         rows = {row["id"]: unflatten(row) for row in postgres.query(f'select * from "{schema}"."{stream}"')}
+        assert set(rows) == set(truth[stream]), stream
         missing = []
-        for skeleton in DATASET.records[stream]:
-            record = transform_record(render(DATASET, stream, skeleton))
-            for old, new in RENAMES.get(stream, {}).items():
-                if old in record:
-                    record[new] = record.pop(old)
-            row = rows[skeleton.id]
-            for path, value in leaves(record):
-                got = row
-                for part in path:
-                    got = got.get(part) if isinstance(got, dict) else (
-                        got[part] if isinstance(got, list) and part < len(got) else None)
-                if not same(value, got):
-                    missing.append((skeleton.id, ".".join(map(str, path)), value, got))
+        # Notes past search's horizon are in the dataset but no endpoint serves them (expected() says which).
+        for skeleton in (s for s in DATASET.records[stream] if s.id in truth[stream]):
+            missing += [(skeleton.id, *gap) for gap in missing_values(tap_record(stream, skeleton), rows[skeleton.id])]
         assert not missing, (stream, len(missing), missing[:5])
