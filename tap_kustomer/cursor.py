@@ -11,10 +11,8 @@ lower bound means the same in every world. Records at or past `end` are not emit
 one ends the walk, since everything placed before it has been read.
 
 Keyset paging stalls only when one timestamp T holds more records than a page. Then the walk pages
-`updated_at >= T` by offset from page 2 (page 1 is the keyset page that showed the tie). The tie ends
-where the first record after T is placed, which gives its exact size whatever `meta.total` says (it may
-be capped); the ids read at T are checked against that size, and the tie is paged again if its order
-shifted between pages. The records after T on the tie's last page are read too, not asked for again.
+`updated_at == T` by offset (TieWalk), checks the ids read against the tie's size, pages it again if
+its order shifted or a member left it, and carries on just after T.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -281,11 +279,11 @@ class SearchWalk:
             self.cursor = Cursor(last, at_last | (cursor.seen if last == cursor.moment else set()))
             return fresh
         cursor.seen.update(at_last)
+        # The tie is paged from its own page 1, though the keyset page showed the same places: that page's
+        # total counts more than the tie, so a member updated away between it and page 2 would go unnoticed,
+        # and the records it shifts past a page boundary unread.
         self.tie = TieWalk(last, cursor.seen, self.page_size, self.limits)
         self.mode = TIE
-        # The keyset page that showed the tie is the tie's page 1: the same places, though its total counts
-        # everything after T as well.
-        self.tie.accept(SearchPage(page.ids, page.timestamps, None, page.has_next, page.page_size))
         return fresh
 
     def _note_newest(self, moment, ids):
