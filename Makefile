@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint unit e2e bench clean ecosystem warehouse warehouse-demo postgresql
+.PHONY: demo test test-fast test-matrix lint unit e2e bench clean ecosystem warehouse warehouse-demo postgresql
 
 # Meltano and the real targets each pin their own singer-python/jsonschema, which clash with the tap's,
 # so each lives in a venv of its own under .venvs/. The stamp names the pinned version: bumping a pin
@@ -38,11 +38,15 @@ lint: $(STAMP)
 	$(BIN)/pylint --rcfile=.pylintrc tap_kustomer tests bench
 
 test: lint $(ECOSYSTEM) postgresql
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -m "not matrix or fast_cell" tests
+
+# Every cell of the UNCERTAIN-behaviour matrix (make test runs the fast_cell ones).
+test-matrix: $(STAMP)
+	$(BIN)/python -m pytest -q -m matrix tests/e2e/test_unknowns.py
 
 # Lint, the unit tests and the fast end-to-end ones: under a minute, for every change. `make test` runs all.
 test-fast: lint
-	$(BIN)/python -m pytest -q -m "not slow" tests/unit tests/e2e
+	$(BIN)/python -m pytest -q -m "not slow and not matrix" tests/unit tests/e2e
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit

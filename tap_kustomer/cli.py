@@ -144,7 +144,7 @@ def run(args, handler):
         sync.run()
     finally:
         client.close()
-        log_summary(sync.summaries, sync.drift, client.pacer.slept)
+        log_summary(sync.summaries, sync.drift, client.pacer.slept, client.stats.requests)
     return 0
 
 

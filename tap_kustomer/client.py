@@ -98,6 +98,7 @@ class History:
     base_url: str
     timeout: float
     contacted: bool = False  # the host has answered this client at least once
+    accepted: bool = False  # the token has been accepted (an HTTP 200) earlier in this run
     rate_limited: int = 0  # this request's own 429s
     rate_waited: float = 0.0  # seconds this request has been told to wait them out
 
@@ -126,6 +127,16 @@ class Seen:
     attempt: int
     history: History
     wall_now: float
+
+
+def _unauthorized(seen):
+    """A 401 says the token was rejected, unless the same token worked earlier in this run: then it is the
+    key's role that lacks this resource (whether a missing role answers 401 or 403 is not documented)."""
+    if seen.history.accepted:
+        return _fail(AccessDenied, f"HTTP 401 on {_where(seen)} though the same API key was accepted earlier in "
+                                   f"this run, so its role lacks this resource: {seen.detail}")
+    return _fail(AuthError, f"Kustomer rejected the API token (HTTP 401: {seen.detail}); check api_token in the "
+                            f"config")
 
 
 def _fail(error, line, *extra):
@@ -209,8 +220,7 @@ ROWS = (
         AuthError, "Kustomer says the API token has expired. Create a new API key in Kustomer (Settings › "
                    "Security › API Keys), preferably without an expiry, and put it in config api_token"),
         EXPIRED_PATTERN),
-    Row("401", (401,), lambda seen: _fail(
-        AuthError, f"Kustomer rejected the API token (HTTP 401: {seen.detail}); check api_token in the config")),
+    Row("401", (401,), _unauthorized),
     Row("429", (429,), _rate_limited),
     Row("5xx", range(500, 600), lambda seen: _retry(seen, f"HTTP {seen.status}: {seen.detail}")),
     Row("403", (403,), lambda seen: _fail(AccessDenied, f"HTTP 403 on {_where(seen)}: {seen.detail}")),
@@ -243,6 +253,7 @@ class KustomerClient:
         self.jitter = jitter
         self.stats = RequestStats()
         self.contacted = False
+        self.accepted = False
         self.session = requests.Session()
         self.session.headers.update({
             "Authorization": f"Bearer {config.api_token.value}",
@@ -275,9 +286,10 @@ class KustomerClient:
             status, answer_headers, content = self._send(method, path, kind, params, data, headers)
             if status == 429:
                 self.stats.rate_limited += 1
-            history = replace(history, contacted=self.contacted)
+            history = replace(history, contacted=self.contacted, accepted=self.accepted)
             action = decide(status, answer_headers, content, attempt, history, self.pacer.wall())
             if action.kind == RETURN:
+                self.accepted = True
                 return action.payload
             if action.kind == FAIL:
                 raise action.failure()

@@ -126,6 +126,10 @@ class TieWalk:
         tie_pass = self.pass_state
         if self.exact and page.total is not None and tie_pass.totals and page.total != tie_pass.totals[-1]:
             tie_pass.changed = True
+        reached = (self.page - 1) * self.page_size + len(page.ids)
+        if not self.exact or page.total is None or page.total < reached:
+            # No count, or one capped below what the pages show: it cannot tell that the tie shrank.
+            tie_pass.counted = False
         if page.total is not None:
             tie_pass.totals.append(page.total)
         for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
@@ -153,12 +157,19 @@ class TieWalk:
     def _end_pass(self, size):
         tie_pass, self.pass_state = self.pass_state, _TiePass()
         grown = len(tie_pass.ids - self.placed)
-        if tie_pass.changed or (self.size is not None and size != self.size):
-            # The tie changed size (members updated away): only ids placed since then prove completeness.
+        # Members leave a tie when updated. A pass during which the count changed may hold ids that left
+        # and miss ids shifted past a page boundary, so it proves nothing; a change between passes leaves
+        # only this pass's ids as proof. Without an exact count, only a pass that ends where the one before
+        # it ended shows that nothing left meanwhile.
+        steady = tie_pass.counted or size == self.size
+        if tie_pass.changed or not steady:
             self.placed = set()
-        self.placed |= tie_pass.ids
+        elif self.size is not None and size != self.size:
+            self.placed = set(tie_pass.ids)
+        else:
+            self.placed |= tie_pass.ids
         self.size = size
-        if not tie_pass.changed and len(self.placed) >= size:
+        if not tie_pass.changed and steady and len(self.placed) >= size:
             return True
         # Fewer ids than the tie holds: its order moved between pages, or it shrank. Walk it again.
         self.idle_passes = self.idle_passes + 1 if grown == 0 else 0
@@ -176,6 +187,7 @@ class _TiePass:
         self.ids = set()
         self.totals = []
         self.changed = False
+        self.counted = True  # every page gave an exact count of the tie
 
 
 class SearchWalk:

@@ -31,6 +31,8 @@ ARCHIVE_SEARCH_PATH = "/v1/customers/archive/search"
 SEARCH_PAGE_MAX = 500
 HORIZON = timedelta(days=730)
 HORIZON_MARGIN = timedelta(days=1)
+# A list whose order keeps changing between pages is given up on, loudly, after this many passes.
+MAX_LIST_PASSES = 6
 
 
 @dataclass(frozen=True)
@@ -309,15 +311,36 @@ class Listed:
 
     def read(self, client, reading):
         """Emit what changed in [start, end); the checkpoint is the newest of it, given once the list is done,
-        since a mid-way bookmark of an unsorted list could hide records not yet read."""
-        newest = None
-        for _, data in self.payloads(client, self.page_size(reading)):
-            placed, skipped = stamped(data)
-            keep = [(resource, stamp) for resource, stamp in placed if reading.start <= stamp < reading.end]
-            if keep:
-                newest = max([stamp for _, stamp in keep] + ([newest] if newest is not None else []))
-            yield Page([resource for resource, _ in keep], None, "list", skipped)
-        yield Page([], None if newest is None else Checkpoint(newest), None)
+        since a mid-way bookmark of an unsorted list could hide records not yet read.
+
+        Offsets are only as good as the list's order: a record deleted during the read shifts the rest one
+        place back, past a page boundary unread, and an order that changes between requests shows some
+        records twice and others never. So a list of more than one page is read again, until a pass finds
+        no record it had not seen and shows none twice; each pass costs the list's pages once more."""
+        newest, known = None, set()
+        for passes in range(1, MAX_LIST_PASSES + 1):
+            pages, found, repeated, in_pass = 0, 0, False, set()
+            for _, data in self.payloads(client, self.page_size(reading)):
+                pages += 1
+                placed, skipped = stamped(data)
+                keep = []
+                for resource, stamp in placed:
+                    record_id = resource.get("id")
+                    repeated = repeated or record_id in in_pass
+                    in_pass.add(record_id)
+                    if record_id in known:
+                        continue
+                    known.add(record_id)
+                    found += 1
+                    if reading.start <= stamp < reading.end:
+                        keep.append(resource)
+                        newest = stamp if newest is None or stamp > newest else newest
+                yield Page(keep, None, "list", skipped if passes == 1 else ())
+            if pages == 1 or (passes > 1 and not found and not repeated):
+                yield Page([], None if newest is None else Checkpoint(newest), None)
+                return
+        raise WalkError(f"GET {self.path} still shows records it had not shown, or the same record twice, after "
+                        f"{MAX_LIST_PASSES} passes: its order changes between pages, and it cannot be read whole")
 
     def estimate(self, client, reading):
         payload = client.get(self.path, {"page": 1, "pageSize": 1})

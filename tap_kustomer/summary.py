@@ -32,18 +32,22 @@ class DriftLog:
             self.add(stream, record_id, path, f"not in the schema: declared as {'/'.join(schema['type'])}")
 
 
-def summary_rows(summaries):
+def summary_rows(summaries, requests=None):
+    """One row per stream and a TOTAL row; `requests` is the run's own count, which also holds the
+    requests made outside any stream (the key's roles)."""
     rows = [(s.stream, s.records, s.requests, s.archive_requests, s.retries, s.rate_limited, round(s.seconds, 1),
              s.bookmark or "") for s in summaries]
     totals = [sum(row[i] for row in rows) for i in range(1, 6)]
+    if requests is not None:
+        totals[1] = requests
     rows.append(("TOTAL", *totals, round(sum(row[6] for row in rows), 1), ""))
     return rows
 
 
-def log_summary(summaries, drift, slept):
+def log_summary(summaries, drift, slept, requests=None):
     if not summaries:
         return
-    rows = summary_rows(summaries)
+    rows = summary_rows(summaries, requests)
     text = [COLUMNS] + [tuple(str(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in text) for i in range(len(COLUMNS))]
     LOGGER.info("sync summary:")

@@ -9,6 +9,7 @@ from .errors import AccessDenied, Interrupted
 from .names import renamer
 from .output import record_prefix
 from .progress import Progress
+from .roles import check_roles
 from .schema_growth import SchemaGrowth
 from .sources import ReadRange, source_of
 from .state import get_bookmark, set_bookmark, set_currently_syncing
@@ -74,6 +75,7 @@ class Sync:
         self.drift = DriftLog()
 
     def run(self):
+        check_roles(self.client, [selection.stream for selection in self.selections])
         for selection in resume_order(self.selections, self.state.get("currently_syncing")):
             self._run_stream(selection)
         set_currently_syncing(self.state, None)

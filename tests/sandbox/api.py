@@ -263,6 +263,7 @@ class Api:  # pylint: disable=too-many-instance-attributes
         roles = [] if "search" in spec.denied else ["org.permission.search.create"]
         roles += [read_role(name) for name, singular in STREAM_TYPES.items()
                   if not {name, singular} & spec.denied]
+        roles += [] if "metadata" in spec.denied else ["org.permission.metadata.read"]
         created = self._store.dataset.anchor_ms - 90 * 86_400_000
         attributes = {"lastTokenChars": token[-4:], "name": "tap-kustomer export", "ipAddress": None,
                       "userAgent": headers.get("User-Agent"), "roles": roles, "updatedAt": fmt_ms(created),

@@ -338,3 +338,21 @@ def test_tie_members_updated_mid_walk_do_not_hide_the_rest(shuffle_seed):
     search = FakeSearch(records, shuffle_seed=shuffle_seed)
     emitted, _ = run_walk(search, at(0), at(1_000), page_size=10, on_request=update_a_tie_member)
     assert set(emitted) == set(search.records)
+
+
+@pytest.mark.parametrize("total_cap", [None, 20])
+def test_a_tie_that_shrinks_mid_pass_is_read_whole_even_with_a_capped_count(total_cap):
+    # Members updated away (to a stamp past the end) between two pages shift the rest back by as many
+    # places: the pass that spans it cannot vouch for what it read, counted or not.
+    records = {f"t{index:03d}": at(10) for index in range(95)}
+    records.update(spread(30, start=20))
+
+    def update_members_once(search):
+        if search.requests == 3:
+            for rid in sorted(rid for rid, stamp in search.records.items() if stamp == at(10))[:7]:
+                search.records[rid] = at(50_000)
+
+    search = FakeSearch(records, shuffle_seed=None, total_cap=total_cap)
+    emitted, _ = run_walk(search, at(0), at(1_000), page_size=20, on_request=update_members_once)
+    still = {rid for rid, stamp in search.records.items() if stamp < at(1_000)}
+    assert still <= set(emitted)

@@ -39,6 +39,8 @@ CASES = [Case(*case) for case in [
     ("5xx", 502, {}, b"", 7, {}, FAIL, 0.0, ApiUnavailable, ("GET /v1/tags failed 8 times; last error: HTTP 502",)),
     ("401", 401, {}, errors_body("Invalid token"), 0, {}, FAIL, 0.0, AuthError,
      ("rejected the API token (HTTP 401: Invalid token)", "check api_token")),
+    ("401", 401, {}, errors_body("Access denied"), 0, {"accepted": True}, FAIL, 0.0, AccessDenied,
+     ("HTTP 401 on GET /v1/tags", "accepted earlier in this run", "role lacks this resource")),
     ("expired token", 401, {}, errors_body("Expired token"), 0, {}, FAIL, 0.0, AuthError,
      ("has expired", "API Keys", "api_token")),
     ("wrong pod", 401, {}, WRONG_POD.encode(), 0, {}, FAIL, 0.0, AuthError,
