@@ -123,7 +123,7 @@ def test_a_missing_role_stops_with_one_line_however_the_api_answers_it(tmp_path,
         sim.stop()
 
 
-def test_the_control_the_simulator_really_hides_a_role_behind_an_empty_200(tmp_path, catalog):
+def test_the_control_the_simulator_really_hides_a_role_behind_an_empty_200():
     """Without the roles check (a key whose roles are not listed is not checked), the filtered answer is
     indistinguishable from an empty list: the control shows the simulator models it."""
     dataset = Dataset.generate(seed=11, counts=COUNTS)
