@@ -148,6 +148,26 @@ def run_profiles(tap, seed, anchor, names, paced_names, say, shuffled=True):
     return results
 
 
+def lumpy_rows(results):
+    """Issue 13's goals as rows of the targets table: requests per 1,000 per profile, the paced share."""
+    rows = []
+    for name, item in results.items():
+        run = item["unthrottled"]
+        goal = item["goal_per_1000"]
+        rows.append((f"13 {name}: requests / 1,000", f"{_num(run['per_1000'], 3)} ({run['requests']} for ideal "
+                     f"{run['ideal']})", f"<= {goal}", _at_most(run["per_1000"], goal)))
+        paced_run = item.get("paced")
+        if paced_run:
+            rows.append((f"   {name}: paced share of budget", f"{_num(paced_run['share'])} "
+                         f"({paced_run['http_429']} 429s)", ">= 0.90", None if paced_run["share"] is None
+                         else paced_run["share"] >= 0.9 and not paced_run["error"]))
+    return rows
+
+
+def _at_most(value, limit):
+    return None if value is None else value <= limit
+
+
 def print_lumpy(results):
     for name, item in results.items():
         run = item["unthrottled"]

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from .lumpy import print_lumpy, run_profiles
+from .lumpy import lumpy_rows, print_lumpy, run_profiles
 from .profiles import LUMPY
 from .common import PEER_PYTHON, ROOT, SEARCH, WORK, bench_dataset, ratio, start_before_oldest, write_json
 from .ours import OurTap
@@ -153,7 +153,7 @@ def main(argv=None):
         points.append(memory_point(tap, bench_dataset(args.seed, anchor, args.scale * 5), start, "memory-x5"))
     results["memory"] = memory_figures(points)
 
-    rows = judge(results)
+    rows = judge(results) + lumpy_rows(results["lumpy"])
     partner = (full, results["incremental"]) if args.peer_on_bench else (small, small["incremental"])
     sides = side_by_side(*partner, results.get("published"),
                          "bench data set" if args.peer_on_bench else "fifth-size data set")
