@@ -149,17 +149,34 @@ def versus_truth(truth, output, streams):
 
 
 def request_counts(entries):
-    """Search requests per stream, and the other kinds, from the simulator's journal."""
-    search, other, limited = {}, {}, 0
+    """Standard and archive search requests per stream, and the other kinds, from the simulator's journal.
+    Both searches spend the search budget; `archive` holds the archive span's requests and the sweep."""
+    search, archive, other, limited = {}, {}, {}, 0
     for entry in entries:
         if entry["status"] == 429:
             limited += 1
-        if entry["kind"] == "search":
+        if entry["kind"] in ("search", "archive"):
+            counts = search if entry["kind"] == "search" else archive
             stream = STREAM_OF_CONTEXT.get(entry["context"], entry["context"])
-            search[stream] = search.get(stream, 0) + 1
+            counts[stream] = counts.get(stream, 0) + 1
         else:
             other[entry["kind"]] = other.get(entry["kind"], 0) + 1
-    return {"search": search, "other": other, "total": len(entries), "http_429": limited}
+    return {"search": search, "archive": archive, "other": other, "total": len(entries), "http_429": limited}
+
+
+# Search streams whose context archive search does not know: older records are out of every search's reach.
+NO_ARCHIVE = ("notes",)
+
+
+def reachable(truth, edge_ms):
+    """The truth without what no search can serve (notes older than the horizon), and how many that is."""
+    edge = datetime.fromtimestamp(edge_ms / 1000, timezone.utc)
+    kept, dropped = dict(truth), {}
+    for name in NO_ARCHIVE:
+        if name in truth:
+            kept[name] = {rid: stamp for rid, stamp in truth[name].items() if instant(stamp) >= edge}
+            dropped[name] = len(truth[name]) - len(kept[name])
+    return kept, dropped
 
 
 def json_floor(bodies, loads=json.loads, observe=None, passes=1):

@@ -12,6 +12,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
+from .lumpy import lumpy_rows, print_lumpy, run_profiles
+from .profiles import LUMPY
 from .common import PEER_PYTHON, ROOT, SEARCH, WORK, bench_dataset, ratio, start_before_oldest, write_json
 from .ours import OurTap
 from .report import judge, print_report, side_by_side
@@ -33,6 +35,12 @@ def parse_args(argv):
                         help="also sync the bench data set x5 (~860k records, about 10 more minutes)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="volume of the data set relative to the bench profile (a quick look: 0.05)")
+    parser.add_argument("--lumpy-only", action="store_true",
+                        help="only the lumpy profiles of issue 13 (bench/profiles.py), about 4 minutes")
+    parser.add_argument("--quick", action="store_true",
+                        help="skip the published tap and the lumpy runs with reshuffled ties")
+    parser.add_argument("--pace-700d", action="store_true",
+                        help="also run the 700-day lumpy profiles under the search budget (about 1.5 minutes)")
     parser.add_argument("--out", default=str(RESULTS), help="where to write the figures as JSON")
     parser.add_argument("--peer-budget", type=float, default=480.0,
                         help="seconds the published tap's stream syncs may take in all")
@@ -77,13 +85,34 @@ def memory_figures(points):
     return {"points": points, "growth": growth}
 
 
+def lumpy_figures(args, tap, anchor):
+    """Issue 13's lumpy profiles: requests per stream against the ideal, and the paced share of the budget."""
+    paced_names = [name for name, (_, days) in LUMPY.items() if args.pace_700d or days > 700]
+    return run_profiles(tap, args.seed, anchor, list(LUMPY), paced_names, _say, shuffled=not args.quick)
+
+
+def lumpy_only(args, anchor, began):
+    """--lumpy-only: the lumpy profiles alone, written to bench/work/lumpy.json unless --out says otherwise."""
+    lumpy = lumpy_figures(args, OurTap(), anchor)
+    out = args.out if args.out != str(RESULTS) else str(WORK / "lumpy.json")
+    write_json(out, {"meta": {"seed": args.seed, "anchor_ms": anchor, "seconds": time.monotonic() - began,
+                              "when": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                     "lumpy": lumpy})
+    print_lumpy(lumpy)
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.quick:
+        args.skip_peer = True
     began = time.monotonic()
     WORK.mkdir(parents=True, exist_ok=True)
     # One anchor for every data set in the run (and the peer lane), even if the run crosses midnight.
     today = datetime.now(timezone.utc).date()
     anchor = int(datetime(today.year, today.month, today.day, tzinfo=timezone.utc).timestamp()) * 1000
+    if args.lumpy_only:
+        return lumpy_only(args, anchor, began)
     dataset = bench_dataset(args.seed, anchor, args.scale)
     start = start_before_oldest(dataset)
     tap = OurTap()
@@ -115,6 +144,7 @@ def main(argv=None):
         results["published"], results["peer_error"] = finish_peer_lane(lane, args.peer_budget)
     _say(f"paced run under a scaled search budget ({PACED_SEARCH} searches per {PACED_WINDOW:g} s)")
     results["paced"] = paced(tap, dataset, start)
+    results["lumpy"] = lumpy_figures(args, tap, anchor)
 
     points = [{"label": "small", "records": small["records"], "run": small["run"]},
               {"label": "full", "records": full["records"], "run": full["run"]}]
@@ -123,7 +153,7 @@ def main(argv=None):
         points.append(memory_point(tap, bench_dataset(args.seed, anchor, args.scale * 5), start, "memory-x5"))
     results["memory"] = memory_figures(points)
 
-    rows = judge(results)
+    rows = judge(results) + lumpy_rows(results["lumpy"])
     partner = (full, results["incremental"]) if args.peer_on_bench else (small, small["incremental"])
     sides = side_by_side(*partner, results.get("published"),
                          "bench data set" if args.peer_on_bench else "fifth-size data set")
@@ -133,6 +163,7 @@ def main(argv=None):
     results["meta"].update(seconds=time.monotonic() - began, out=args.out)
     write_json(args.out, results)
     print_report(results, rows, sides)
+    print_lumpy(results["lumpy"])
     return 0
 
 

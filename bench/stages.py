@@ -55,7 +55,11 @@ def _body(body, path, transform_record, spent):
     payload = orjson.loads(body)
     spent["orjson_loads"] += clock() - mark
     records = 0
-    for resource in payload.get("data") or ():
+    data = payload.get("data") if isinstance(payload, dict) else None
+    # Metadata answers with one object as `data`; only lists of resources go down the record path.
+    for resource in data if isinstance(data, list) else ():
+        if not isinstance(resource, dict):
+            continue
         conform, prefix = path.get(_stream_of(resource), (None, None))
         if conform is None:
             continue

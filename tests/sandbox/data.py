@@ -4,8 +4,10 @@ A record is only a skeleton (id, times, rev, seed); its JSON body is rendered on
 (see records.py). That keeps the bench profile's ~170k records in tens of megabytes and lets search serve
 an older version of a record (index lag) by rendering it at that version.
 """
+import bisect
 import random
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from .catalog import STREAMS
 from .corpus import KLASSES
@@ -37,6 +39,16 @@ PROFILES = {
         "tie_bursts": {"customers": 450, "messages": [480, 300], "conversations": 400},
     },
 }
+
+
+class PageTie(NamedTuple):
+    """A burst placed by rank: `size` records sharing the updatedAt of the record `after` records into the
+    stream (oldest first, earlier bursts included), counted from its oldest record or, with `from_age_days`,
+    from the first one newer than that. A walk's pages start where a span starts, so this puts a tie where a
+    page boundary falls: e.g. after=4,900 straddles the tenth boundary of 500-record pages."""
+    size: int
+    after: int
+    from_age_days: float = None
 
 
 class Record:
@@ -73,16 +85,19 @@ class Dataset:
 
     @classmethod
     def generate(cls, seed=0, counts=None, tie_bursts=None, now=None,
-                 history_days=HISTORY_DAYS):
+                 history_days=HISTORY_DAYS, density=None):
         """Generate an org deterministically from `seed`.
 
         counts: {stream: n} regular records, merged over the small profile's counts.
         tie_bursts: {stream: burst or [bursts]} extra records per burst, all sharing one exact updatedAt. A
         burst is a size (placed at random within the newest RECENT_DAYS days) or (size, age_days), placed
-        that many days before the anchor, e.g. beyond the search horizon.
+        that many days before the anchor, e.g. beyond the search horizon, or a PageTie, placed by rank.
         now: datetime or epoch ms anchoring the timeline; defaults to today's UTC midnight, so the same
         seed gives the same data all day and every record is at least a day older than the wall clock.
         history_days: how far back updatedAt reaches (regular records spread over it, skewed to recent).
+        density: {stream: [weights]} busy and quiet spans: the history is cut into len(weights) equal
+        slices, oldest first (60 for months of five years), and a regular record lands in a slice with
+        its weight's share (0: a quiet span with none). Streams not named keep the skew to recent.
         """
         merged = dict(PROFILES["small"]["counts"])
         merged.update(counts or {})
@@ -98,7 +113,8 @@ class Dataset:
             bursts = (tie_bursts or {}).get(stream, [])
             bursts = [bursts] if isinstance(bursts, (int, tuple)) else list(bursts)
             rng = random.Random(f"{seed}:{stream}")
-            records[stream] = _stream_records(rng, ids, merged[stream], bursts, anchor, history_days)
+            records[stream] = _stream_records(rng, ids, merged[stream], bursts, anchor, history_days,
+                                              (density or {}).get(stream))
         meta = random.Random(f"{seed}:org")
         users = records["users"]
         api_user_id = users[meta.randrange(len(users))].id if users else None
@@ -151,22 +167,43 @@ class _IdMaker:
         return f"{created_ms // 1000:08x}{process:010x}{self._counter:06x}"
 
 
-def _stream_records(rng, ids, regular, bursts, anchor, history_days):
-    end = anchor - DAY_MS
-    start = anchor - history_days * DAY_MS
-    span = end - start
-    recent = end - max(start, anchor - RECENT_DAYS * DAY_MS)
+def _ranked_stamp(stamps, tie, anchor):
+    """The updatedAt a PageTie shares: that of the record `tie.after` records into the stream so far."""
+    ranked = sorted(stamps)
+    base = 0 if tie.from_age_days is None else bisect.bisect_left(ranked, anchor - int(tie.from_age_days * DAY_MS))
+    if base + tie.after >= len(ranked):
+        raise ValueError(f"a tie {tie.after} records in is past the stream's {len(ranked)} records")
+    return ranked[base + tie.after]
+
+
+def _regular_stamps(rng, regular, start, span, density):
     stamps = []
     remaining = regular
+    slices = range(len(density or ()))
     while remaining > 0:
         # Natural ties: bulk edits, workflows and imports stamp a handful of records in the same ms.
         size = 1 if rng.random() < 0.7 else min(remaining, rng.randint(2, 5))
-        # Skewed towards recent: most orgs have more activity now than two years ago.
-        stamp = start + int(span * rng.random() ** 0.6)
+        if density:
+            # Busy and quiet spans, as given: a slice by its weight, then anywhere in it.
+            part = rng.choices(slices, weights=density)[0]
+            stamp = start + int(span * (part + rng.random()) / len(density))
+        else:
+            # Skewed towards recent: most orgs have more activity now than two years ago.
+            stamp = start + int(span * rng.random() ** 0.6)
         stamps.extend([stamp] * size)
         remaining -= size
+    return stamps
+
+
+def _stream_records(rng, ids, regular, bursts, anchor, history_days, density=None):
+    end = anchor - DAY_MS
+    start = anchor - history_days * DAY_MS
+    recent = end - max(start, anchor - RECENT_DAYS * DAY_MS)
+    stamps = _regular_stamps(rng, regular, start, end - start, density)
     for burst in bursts:
-        if isinstance(burst, tuple):
+        if isinstance(burst, PageTie):
+            size, stamp = burst.size, _ranked_stamp(stamps, burst, anchor)
+        elif isinstance(burst, tuple):
             size, age_days = burst
             stamp = anchor - int(age_days * DAY_MS) + rng.randrange(DAY_MS)
             if not start <= stamp <= end:

@@ -16,7 +16,7 @@ import requests
 
 from tests.sandbox import Dataset, Simulator, SimOptions, TokenSpec
 from tests.sandbox import store as store_module
-from tests.sandbox.data import PROFILES
+from tests.sandbox.data import DAY_MS, PROFILES, PageTie
 from tests.sandbox.ratelimit import RateLimiter
 from tests.sandbox.timefmt import fmt_ms
 
@@ -160,6 +160,23 @@ def test_tie_shuffle_changes_order_not_membership():
                   for _ in range(3)]
         assert len({tuple(order) for order in orders}) > 1
         assert {frozenset(order) for order in orders} == {frozenset(orders[0])} and len(orders[0]) == 300
+
+
+def test_page_tie_lands_where_its_rank_says_and_density_leaves_quiet_spans():
+    anchor = 1_700_000_000_000
+    dataset = Dataset.generate(seed=3, counts={"notes": 2000}, now=anchor, history_days=100,
+                               tie_bursts={"notes": [PageTie(300, 400), PageTie(200, 100, from_age_days=50)]},
+                               density={"notes": [1, 0, 1, 0]})
+    stamps = sorted(record.updated for record in dataset.records["notes"])
+    counts = Counter(stamps)
+    first, second = (stamp for stamp, size in counts.items() if size >= 200)
+    # The tie shares the stamp of the record 400 in; natural ties of up to 5 may start it a little earlier.
+    assert 395 <= stamps.index(first) <= 400 and counts[first] >= 300
+    newer = [stamp for stamp in stamps if stamp >= anchor - 50 * DAY_MS]
+    assert 95 <= newer.index(second) <= 100 and counts[second] >= 200
+    # Slice 2 of 4 (the history ends a day before the anchor: days 75.25 to 50.5 back) gets no records.
+    quiet = [stamp for stamp in stamps if anchor - 75 * DAY_MS <= stamp < anchor - 51 * DAY_MS]
+    assert quiet == []
 
 
 def test_result_cap_and_page_cap(big):
