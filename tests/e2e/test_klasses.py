@@ -15,6 +15,9 @@ from tests.sandbox.klasses import KLASS_SPECS
 from tests.sandbox.records import render
 from tap_kustomer.transform import snake_case
 
+# Each test runs the tap several times: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 # The naming rule from the README: snake_case, then every run of other characters one "_".
 KLASS_STREAMS = {"order": "kobjects_order", "ecomm-order": "kobjects_ecomm_order",
                  "subscription": "kobjects_subscription", "loop-returns": "kobjects_loop_returns",

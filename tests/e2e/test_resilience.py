@@ -8,6 +8,9 @@ from tests.e2e.harness import (expected, ALL_STREAMS, SEARCH_STREAMS, TAP, TapRu
                                missing_or_stale, normalise_ts, parse_messages, run_tap, write_json)
 from tests.sandbox import SimOptions
 
+# Each test runs the tap several times: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 FAULT_KINDS = ("500_json", "502_html", "503", "drop", "stall", "truncate", "invalid_json")
 
 
