@@ -4,6 +4,8 @@ Kustomer's shapes vary by org and over time. Rather than let one odd value fail 
 the target reject the record), the value is taken out of its place and kept under `schema_drift`, keyed
 by its dotted path, and the run's summary names the stream, id and field.
 """
+from datetime import timezone
+
 import ciso8601
 
 DRIFT_FIELD = "schema_drift"
@@ -22,6 +24,12 @@ def is_rfc3339(value):
     except ValueError:
         return False
     return True
+
+
+def as_utc(value):
+    """An RFC 3339 date-time with an offset, as the same instant in UTC with a Z."""
+    text = ciso8601.parse_rfc3339(value).astimezone(timezone.utc).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 # orjson builds exact types, so `type(value) in accepted` is both the fastest test and the correct one:
@@ -122,7 +130,7 @@ class _Source:
 
     def __init__(self):
         self.lines = []
-        self.names = {"_drift": _drift, "_merge": _merge, "RFC3339": is_rfc3339, "MISSING": object()}
+        self.names = {"_drift": _drift, "_merge": _merge, "RFC3339": is_rfc3339, "UTC": as_utc, "MISSING": object()}
         self.variables = 0
 
     def emit(self, depth, text):
@@ -206,6 +214,11 @@ def _object_body(source, node, container, prefix, depth):
         if failed:
             source.emit(depth + 1, f"if {' or '.join(failed)}:")
             source.emit(depth + 2, f"moved = _drift(moved, {container}, {key}, {path!r}, {source.constant(child)})")
+            branch = "elif"
+        if child.date_time and child.items is None:
+            # Loaders store date-times in columns without a zone and drop any offset: send them in UTC.
+            source.emit(depth + 1, f"{branch} type({value}) is str and {value}[-1:] not in 'Zz':")
+            source.emit(depth + 2, f"{container}[{key}] = UTC({value})")
             branch = "elif"
         if nested:
             source.emit(depth + 1, f"{branch} type({value}) is dict:")

@@ -58,7 +58,7 @@ def test_misfits_move_to_schema_drift(field, value, path):
 
 
 def test_fitting_records_are_untouched():
-    record = {"id": "1", "updated_at": "2024-01-01T00:00:00+02:00", "count": 3, "score": 2, "done": False,
+    record = {"id": "1", "updated_at": "2023-12-31T22:00:00Z", "count": 3, "score": 2, "done": False,
               "tags": ["a"], "meta": {"to": [{"email": "a@b.c"}], "sent_at": None}, "custom": {"anyKey": [1]}}
     before = copy.deepcopy(record)
     assert not Conformer(SCHEMA)(record)
@@ -125,3 +125,13 @@ def test_any_record_fits_its_schema_after_conform_and_nothing_is_lost(fields):
     for path, value in drift.items():
         head, _, tail = path.partition(".")
         assert (before[head][tail] if tail else before[head]) == value
+
+
+def test_a_date_time_with_an_offset_is_sent_as_the_same_instant_in_utc():
+    schema = {"type": "object", "properties": {
+        "at": {"type": ["null", "string"], "format": "date-time"},
+        "custom": {"type": ["null", "object"], "properties": {"due_at": {"type": ["null", "string"],
+                                                                            "format": "date-time"}}}}}
+    record = {"at": "2024-03-04T07:27:53.120+01:00", "custom": {"due_at": "2024-03-04T07:27:53Z"}}
+    assert Conformer(schema)(record) == []
+    assert record == {"at": "2024-03-04T06:27:53.120000Z", "custom": {"due_at": "2024-03-04T07:27:53Z"}}

@@ -64,8 +64,6 @@ def test_a_klass_stream_loads_into_its_own_table_with_its_truth_ids_and_values(p
     assert not missing, (len(missing), missing[:5])
 
 
-@pytest.mark.xfail(strict=True, reason="a custom date-time with an offset other than Z lands as its local wall "
-                                       "time: COPY into `timestamp without time zone` drops the offset")
 def test_custom_date_times_with_an_offset_land_as_utc(postgres, flattened):
     want = klass_truth(flattened[1])
     shifted_values = [gap for gap in klass_gaps(want, rows_by_id(postgres, "org", KLASS_STREAM)) if shifted(gap)]
