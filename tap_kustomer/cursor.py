@@ -24,6 +24,8 @@ DEFAULT_RESULT_CAP = 10_000
 PAGE_CAP = 100
 # A tie walked this many times without finding a new id is not going to complete.
 MAX_IDLE_TIE_PASSES = 8
+# A tie whose members keep leaving it is walked at most this many times in one run.
+MAX_TIE_PASSES = 12
 # A page size the API may refuse after page 1 (undocumented): ties are paged again at this size.
 SAFE_PAGE_SIZE = 100
 # Kustomer's timestamps have millisecond precision: the moment just after T is "strictly after T".
@@ -98,6 +100,9 @@ class TieWalk:
         self.size = None  # the tie's size where the last pass ended
         self.placed = set()
         self.idle_passes = 0
+        self.passes = 0
+        # The tie could not be proven whole this run: the walk ends at T, with the ids read there.
+        self.unsure = False
 
     @property
     def last_page(self):
@@ -133,10 +138,14 @@ class TieWalk:
         if page.total is not None:
             tie_pass.totals.append(page.total)
         for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
-            # Asking `>= T`, the tie ends at the first record placed after it: settled, or past the end.
-            if not self.exact and stamp > self.moment and (stamp < self.limits.settled or stamp >= self.limits.end):
-                end_index = index
-                break
+            if not self.exact and stamp > self.moment:
+                if stamp < self.limits.settled:
+                    # Asking `>= T`, the tie ends at the first settled record after it.
+                    end_index = index
+                    break
+                # A version newer than its place may sit inside the tie: its end cannot be told this run.
+                self.unsure = True
+                return fresh, None, True
             tie_pass.ids.add(record_id)
             if stamp == self.moment and record_id not in self.seen:
                 self.seen.add(record_id)
@@ -171,6 +180,12 @@ class TieWalk:
         self.size = size
         if not tie_pass.changed and steady and len(self.placed) >= size:
             return True
+        self.passes += 1
+        if self.passes >= MAX_TIE_PASSES:
+            # Members keep leaving the tie (updated during the sync, so past this run's end): stop here, just
+            # before the tie, and let the next run read what stays in it.
+            self.unsure = True
+            return True
         # Fewer ids than the tie holds: its order moved between pages, or it shrank. Walk it again.
         self.idle_passes = self.idle_passes + 1 if grown == 0 else 0
         if self.idle_passes >= MAX_IDLE_TIE_PASSES:
@@ -193,14 +208,16 @@ class _TiePass:
 class SearchWalk:
     """Plans the queries for one search stream over [lower, end) and dedupes what they return."""
 
-    def __init__(self, lower, end, page_size, settled=None, seen=(), result_cap=DEFAULT_RESULT_CAP):
+    def __init__(self, lower, end, page_size, settled=None, seen=(), seen_at=None, result_cap=DEFAULT_RESULT_CAP):
         self.limits = WalkLimits(end, end if settled is None else settled, result_cap)
         self.page_size = page_size
-        # `seen`: ids a previous run already emitted at `lower` (it stopped inside a tie).
-        self.cursor = Cursor(lower, set(seen))
+        # `seen`: ids a previous run already emitted at `seen_at` (it stopped inside a tie there), which is
+        # `lower` unless a lookback starts the walk before it.
+        self.skip = Cursor(lower if seen_at is None else seen_at, set(seen))
+        self.cursor = self._at(lower, set())
         # The newest settled place read, and the ids read there: a finished walk's checkpoint never passes
         # a stamp it has not seen, so an update the index shows late is read on the next run.
-        self.newest = Cursor(lower, set(seen))
+        self.newest = self._at(lower, set())
         self.tie = None
         self.mode = KEYSET if lower < end else DONE
 
@@ -246,33 +263,41 @@ class SearchWalk:
         fresh, after, done = self.tie.accept(page)
         if not done:
             return fresh
-        moment, exact = self.tie.moment, self.tie.exact
+        moment, exact, tie_page_size = self.tie.moment, self.tie.exact, self.tie.page_size
+        if self.tie.unsure:
+            self.tie, self.mode = None, DONE
+            if moment < self.limits.settled:
+                self.newest = Cursor(moment, set(self.cursor.seen))
+            return fresh
         self.tie = None
         if moment < self.limits.settled:
             self.newest = Cursor(moment + TICK)
         self.cursor = Cursor(moment + TICK)
         self.mode = KEYSET if self.cursor.moment < self.limits.end else DONE
         if after is not None:
-            return fresh + self._keyset(page, after)
+            return fresh + self._keyset(page, after, tie_page_size)
         if not exact:
             # Asked `>= T`, the tie ran to the end of the results: nothing comes after it.
             self.mode = DONE
         return fresh
 
-    def _keyset(self, page, start):
-        """Read page records from `start` on as keyset results: what to emit, and where to go on from."""
+    def _keyset(self, page, start, page_size=None):
+        """Read page records from `start` on as keyset results: what to emit, and where to go on from.
+        `page_size`: what the request asked for, when a tie's smaller pages asked for less."""
         cursor, end, settled = self.cursor, self.limits.end, self.limits.settled
         ids, stamps = page.ids, page.timestamps
         indexes = range(start, len(ids))
+        skip = self.skip
         fresh = [index for index in indexes if cursor.moment <= stamps[index] < end
-                 and not (stamps[index] == cursor.moment and ids[index] in cursor.seen)]
+                 and not (stamps[index] == cursor.moment and ids[index] in cursor.seen)
+                 and not (stamps[index] == skip.moment and ids[index] in skip.seen)]
         in_range = [stamps[index] for index in indexes if cursor.moment <= stamps[index] < end]
         last_settled = next((stamp for stamp in reversed(in_range) if stamp < settled), None)
         if last_settled is not None:
             self._note_newest(last_settled, {ids[i] for i in indexes if stamps[i] == last_settled})
         ahead = any(stamp > cursor.moment for stamp in in_range)
         past_end = any(stamps[index] >= end for index in indexes)
-        if not ids or not page_has_more(page, self.page_size) or (past_end and not ahead):
+        if not ids or not page_has_more(page, page_size or self.page_size) or (past_end and not ahead):
             # Nothing more, or nothing on this page between the cursor's stamp and the records past `end`.
             self.mode = DONE
             return fresh
@@ -288,15 +313,19 @@ class SearchWalk:
         at_last = {ids[index] for index in indexes if stamps[index] == last}
         if last > cursor.moment or start:
             # After a tie, page 1 of the next stamp's own query has not been read yet.
-            self.cursor = Cursor(last, at_last | (cursor.seen if last == cursor.moment else set()))
+            self.cursor = self._at(last, at_last | (cursor.seen if last == cursor.moment else set()))
             return fresh
-        cursor.seen.update(at_last)
+        cursor.seen.update(at_last | (skip.seen if last == skip.moment else set()))
         # The tie is paged from its own page 1, though the keyset page showed the same places: that page's
         # total counts more than the tie, so a member updated away between it and page 2 would go unnoticed,
         # and the records it shifts past a page boundary unread.
         self.tie = TieWalk(last, cursor.seen, self.page_size, self.limits)
         self.mode = TIE
         return fresh
+
+    def _at(self, moment, ids):
+        """A place at `moment`, with the ids read there, counting those an earlier run had read."""
+        return Cursor(moment, ids | self.skip.seen if moment == self.skip.moment else ids)
 
     def _note_newest(self, moment, ids):
         if moment > self.newest.moment:

@@ -34,6 +34,6 @@ def check_roles(client, streams):
         return
     missing = [stream for stream in streams if not granted(roles, stream.permission)]
     if missing:
-        names = ", ".join(f"{stream.name} ({stream.permission})" for stream in missing)
-        raise AccessDenied(f"the API key's roles (GET {TOKEN_PATH}) lack the read role of: {names}; grant them to "
-                           f"the key's role, or deselect those streams")
+        names = ", ".join(f"stream {stream.name} ({stream.permission})" for stream in missing)
+        raise AccessDenied(f"the API key's roles (GET {TOKEN_PATH}) lack the read role of {names}; grant it to "
+                           f"the key's role, or deselect the stream")

@@ -23,7 +23,7 @@ from typing import Iterator, List, Optional, Protocol
 from .cursor import SearchPage, SearchWalk
 from .errors import BadRequest, TapError, WalkError
 from .org_metadata import attribute_rows, read_klasses, read_org_metadata
-from .timeutil import format_timestamp, parse_timestamp
+from .timeutil import format_timestamp, parse_timestamp, utc_now
 
 LOGGER = logging.getLogger("tap_kustomer")
 STANDARD_SEARCH_PATH = "/v1/customers/search"
@@ -45,7 +45,8 @@ class ReadRange:
     now: object  # the run's clock, which places the search horizon
     page_size: int  # as configured; each endpoint clamps it to its own maximum
     owed_sweep: object = None  # an archive sweep an earlier run still owes, from this moment
-    seen: tuple = ()  # ids at `start` that an earlier run already read
+    seen: tuple = ()  # ids at `seen_at` (the bookmark) that an earlier run already read
+    seen_at: object = None
 
     @property
     def horizon_low(self):
@@ -180,12 +181,13 @@ class SearchSpan:
             self.field.settled = True
             return payload
 
-    def pages(self, client, seen=()):
-        """Yield (resources to emit, the walk's checkpoint, skipped) per request. `seen`: ids at `lower`
-        that a stopped run already emitted."""
+    def pages(self, client):
+        """Yield (resources to emit, the walk's checkpoint, skipped) per request."""
         if self.lower >= self.upper:
             return
-        walk = SearchWalk(self.lower, self.upper, self.page_size, settled=self.reading.settled, seen=seen)
+        reading = self.reading
+        walk = SearchWalk(self.lower, self.upper, self.page_size, settled=reading.settled, seen=reading.seen,
+                          seen_at=reading.seen_at)
         while (query := walk.next_query()) is not None:
             try:
                 payload = self.search(client, query.lower, query.page, query.page_size, query.exact)
@@ -230,21 +232,25 @@ class Searched:
         return (f"{self.context}_updated_at",)
 
     def spans(self, reading):
+        """The spans this run reads, in order. The sweep's upper bound is set when it starts (see read)."""
         low, end, start = reading.horizon_low, reading.end, reading.start
         # One choice per endpoint: what one search accepts says nothing of what the other does.
         choices = {path: FieldChoice(self.field_names()) for path in (STANDARD_SEARCH_PATH, ARCHIVE_SEARCH_PATH)}
 
-        def span(name, path, bounds):
-            return SearchSpan(name, path, self.context, bounds, reading, choices[path])
+        def span(name, path, lower, upper):
+            return SearchSpan(name, path, self.context, (lower, upper), reading, choices[path])
 
-        sweep_upper = reading.now - HORIZON + HORIZON_MARGIN
-        if not self.archive or start >= low:
-            owed = reading.owed_sweep if self.archive else None
-            return [span("standard", STANDARD_SEARCH_PATH, (start, end))] + (
-                [] if owed is None else [span("sweep", ARCHIVE_SEARCH_PATH, (owed, max(owed, sweep_upper)))])
-        return [span("archive", ARCHIVE_SEARCH_PATH, (start, min(low, end))),
-                span("standard", STANDARD_SEARCH_PATH, (low, end)),
-                span("sweep", ARCHIVE_SEARCH_PATH, (low, max(low, sweep_upper)))]
+        if not self.archive:
+            return [span("standard", STANDARD_SEARCH_PATH, start, end)]
+        spans = [span("archive", ARCHIVE_SEARCH_PATH, start, min(low, end))] if start < low else []
+        spans.append(span("standard", STANDARD_SEARCH_PATH, max(start, low), end))
+        # Whatever the standard span reads below the horizon's upper bound may have moved to the archive by
+        # the time it gets there, and an earlier run may owe a sweep still.
+        band = max(start, low) if start < reading.now - HORIZON + HORIZON_MARGIN else None
+        owed = [moment for moment in (band, reading.owed_sweep) if moment is not None]
+        if owed:
+            spans.append(span("sweep", ARCHIVE_SEARCH_PATH, min(owed), min(owed)))
+        return spans
 
     def read(self, client, reading):
         self._check_klass(client, reading.stream)
@@ -253,15 +259,17 @@ class Searched:
         gap = self.out_of_reach(client, reading)
         if gap:
             LOGGER.warning("%s", gap)
-        # The sweep reads behind the bookmark, so the bookmark stays where the spans before it left it.
-        moment, seen = reading.start, frozenset(reading.seen)
+        # The sweep reads behind the bookmark, so the bookmark stays where the spans before it left it; until
+        # the sweep is made, every checkpoint says it is owed, so a resumed run still makes it.
+        moment, seen = reading.start, frozenset(reading.seen) if reading.seen_at == reading.start else frozenset()
         for span in spans:
-            resumed = reading.seen if span.lower == reading.start else ()
-            for resources, place, skipped in span.pages(client, resumed):
+            if span.span == "sweep":
+                # Set now, not when the run started: the edge has moved on while the spans before it were read.
+                span.upper = min(reading.end, max(span.lower, utc_now() - HORIZON + HORIZON_MARGIN))
+            for resources, place, skipped in span.pages(client):
                 if span.span != "sweep":
                     moment, seen = place
-                yield Page(resources, Checkpoint(moment, owed if span.span != "archive" else None, seen), span.span,
-                           skipped)
+                yield Page(resources, Checkpoint(moment, owed, seen), span.span, skipped)
         if owed is not None:
             yield Page([], Checkpoint(moment, None, seen), None)
 
@@ -271,7 +279,7 @@ class Searched:
     def out_of_reach(self, client, reading):
         """One line on the records past the horizon that no search can read, with what reaching them one
         holder at a time would cost; None when there are none."""
-        if self.archive or reading.start >= reading.horizon_low:
+        if self.archive or reading.start >= reading.now - HORIZON + HORIZON_MARGIN:
             return None
         holders = Searched(self.holder).spans(reading)[0].estimate(client)
         held = "?" if holders.records is None else f"{holders.records:,}"
@@ -316,8 +324,9 @@ class Listed:
         Offsets are only as good as the list's order: a record deleted during the read shifts the rest one
         place back, past a page boundary unread, and an order that changes between requests shows some
         records twice and others never. So a list of more than one page is read again, until a pass finds
-        no record it had not seen and shows none twice; each pass costs the list's pages once more."""
-        newest, known = None, set()
+        no record it had not seen, shows none twice and shows the same records as the pass before it; each
+        pass costs the list's pages once more."""
+        newest, known, before = None, set(), None
         for passes in range(1, MAX_LIST_PASSES + 1):
             pages, found, repeated, in_pass = 0, 0, False, set()
             for _, data in self.payloads(client, self.page_size(reading)):
@@ -336,9 +345,11 @@ class Listed:
                         keep.append(resource)
                         newest = stamp if newest is None or stamp > newest else newest
                 yield Page(keep, None, "list", skipped if passes == 1 else ())
-            if pages == 1 or (passes > 1 and not found and not repeated):
+            # Two passes that show the same records, each once, agree on what the list holds.
+            if pages == 1 or (not found and not repeated and in_pass == before):
                 yield Page([], None if newest is None else Checkpoint(newest), None)
                 return
+            before = in_pass
         raise WalkError(f"GET {self.path} still shows records it had not shown, or the same record twice, after "
                         f"{MAX_LIST_PASSES} passes: its order changes between pages, and it cannot be read whole")
 

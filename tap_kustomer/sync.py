@@ -93,9 +93,7 @@ class Sync:
         return ReadRange(stream=stream_name, start=start, end=end,
                          # Search lags behind writes: a bookmark past this could skip updates shown late.
                          settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
-                         page_size=config.page_size_limit, owed_sweep=owed,
-                         # Ids read at the bookmark count only when the run starts there, not before it.
-                         seen=seen if start == bookmark else ())
+                         page_size=config.page_size_limit, owed_sweep=owed, seen=seen, seen_at=bookmark)
 
     def _run_stream(self, selection):
         stream = selection.stream
@@ -142,6 +140,10 @@ class Sync:
             self.writer.flush()
 
     def _save(self, stream_name, checkpoint, floor, settled):
+        if checkpoint.moment < floor and checkpoint.owed_sweep == get_bookmark(self.state, stream_name)[1]:
+            # Still reading the lookback before the bookmark: the bookmark, with its ids, stands as it is.
+            self.writer.state(self.state)
+            return
         moment = max(floor, min(checkpoint.moment, settled))
         # The ids read at the checkpoint's moment say nothing of another moment.
         seen = checkpoint.seen if moment == checkpoint.moment else ()

@@ -208,7 +208,9 @@ def test_killed_inside_the_archive_span_resumes_there_without_loss(tmp_path, sta
     assert set(kinds) == {"archive"}, kinds
     last_state = [message["value"] for message in first if message["type"] == "STATE"][-1]
     bookmark = last_state["bookmarks"]["customers"]
-    assert "archive_sweep_from" not in bookmark, bookmark
+    # The sweep of the band at the horizon is owed from the first page on, so a resumed run makes it even if
+    # it starts past where this one planned it.
+    assert normalise_ts(bookmark["archive_sweep_from"]) >= normalise_ts(bookmark["updated_at"]), bookmark
     assert normalise_ts(bookmark["updated_at"]) < edge_of(sim) - MARGIN, bookmark
     before = len(sim.requests)
     resumed = run_tap(tmp_path, config, catalog_doc, state=last_state)
