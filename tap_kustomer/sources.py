@@ -7,7 +7,8 @@ Search sees only records updated in the past two years; archive search sees only
 search stream whose range starts before that horizon reads it in three spans:
   archive  [start, edge - margin)   the old records, with the same keyset walk as standard search;
   standard [edge - margin, end)     everything since;
-  sweep    archive [edge - margin, now - horizon + margin), once the standard span is done.
+  sweep    archive [edge - margin, now - horizon + margin), once the standard span is done, its upper
+           bound taken from the clock when it starts; a start just inside the horizon sweeps from there.
 Records only ever move from the standard index to the archive as the clock runs (an update moves a
 record past the run's end instead), so any record near the edge is either still in the standard index
 when the standard span reads its place, or already in the archive when the sweep reads it afterwards.
