@@ -105,7 +105,7 @@ class Sync:
         self.writer.state(self.state)
         reading = self.reading(stream.name)
         # A lookback reads before the bookmark, but never moves it back.
-        floor = get_bookmark(self.state, stream.name)[0] or reading.start
+        floor = max(get_bookmark(self.state, stream.name)[0] or reading.start, reading.start)
         records = RecordWriter(selection, self.writer, self.drift)
         progress = Progress(stream.name, reading.start, reading.end)
         try:
@@ -116,7 +116,7 @@ class Sync:
                 for record_id, reason in page.skipped:
                     self.drift.add(stream.name, record_id, REPLICATION_KEY, reason)
                 if page.checkpoint is not None:
-                    self._save(stream.name, page.checkpoint, max(floor, reading.start), reading.settled)
+                    self._save(stream.name, page.checkpoint, floor, reading.settled)
                 else:
                     # The page goes out now rather than sit in the buffer through a wait for the budget.
                     self.writer.flush()
