@@ -40,10 +40,6 @@ def _is_flattened(sub):
     return "object" in kind and "properties" in sub
 
 
-def too_long(schema, depth=FLATTEN_DEPTH):
-    return [name for _, name in column_names(schema, depth) if len(name.encode("utf-8")) > PG_NAME_BYTES]
-
-
 def short_name(name, budget):
     """`name` in at most `budget` bytes: each word keeps its first letter and its consonants
     (`last_message_unresponded` → `lst_mssg_unrspndd`); if that is still too long, it is cut and ends
