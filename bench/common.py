@@ -150,7 +150,7 @@ def versus_truth(truth, output, streams):
 
 def request_counts(entries):
     """Standard and archive search requests per stream, and the other kinds, from the simulator's journal.
-    Both searches spend the search budget; `archive` holds the archive span's requests and the sweep."""
+    Both searches spend the search budget; `archive` holds the archive span's requests."""
     search, archive, other, limited = {}, {}, {}, 0
     for entry in entries:
         if entry["status"] == 429:

@@ -2,8 +2,7 @@
 
 Per profile (bench/profiles.py), runs of the six search streams:
 - unthrottled, ties in a stable order (TIE_ORDER): requests per stream from the simulator's journal, split
-  into standard search, the archive span and the sweep (archive requests after the stream's first standard
-  one), against the ideal of one request per 500 records the API can serve, per stream, rounded up; and,
+  into standard search and archive search (the archive span, read after the standard span), against the ideal of one request per 500 records the API can serve, per stream, rounded up; and,
   from the served bodies, how many pages each big tie came back on (on two or more: it crossed a boundary);
 - five-year profiles, unthrottled again with ties reshuffled on every request (the simulator's default);
 - paced: the same streams under a search budget of 10 per 6 s (100 per minute, scaled as in target 2),
@@ -34,19 +33,13 @@ SEARCH_KINDS = ("search", "archive")
 
 
 def _spans(entries):
-    """{stream: {"search", "archive", "sweep"}}: archive requests after a stream's first standard search
-    are its sweep."""
-    spans, standard_seen = {}, set()
+    """{stream: {"search", "archive"}}: standard and archive search requests per stream."""
+    spans = {}
     for entry in entries:
         if entry["kind"] not in SEARCH_KINDS:
             continue
         stream = STREAM_OF_CONTEXT.get(entry["context"], entry["context"])
-        item = spans.setdefault(stream, {"search": 0, "archive": 0, "sweep": 0})
-        if entry["kind"] == "search":
-            standard_seen.add(stream)
-            item["search"] += 1
-        else:
-            item["sweep" if stream in standard_seen else "archive"] += 1
+        spans.setdefault(stream, {"search": 0, "archive": 0})[entry["kind"]] += 1
     return spans
 
 
@@ -93,7 +86,7 @@ def unthrottled(tap, dataset, start, label, tie_order=TIE_ORDER):
     streams = {}
     for name in SEARCH:
         records = len(truth.get(name, {}))
-        used = spans.get(name, {"search": 0, "archive": 0, "sweep": 0})
+        used = spans.get(name, {"search": 0, "archive": 0})
         total = sum(used.values())
         streams[name] = {"records": records, "unreachable": unreachable.get(name, 0), **used, "requests": total,
                          "ideal": math.ceil(records / PAGE), "per_1000": per_thousand(total, records),
@@ -173,17 +166,17 @@ def print_lumpy(results):
         run = item["unthrottled"]
         print(f"\n{name}: ties of {item['tie']}, {item['history_days']} days, from {item['start']}"
               + (f"  ERROR {run['error']}" if run["error"] else ""))
-        print(f"{'stream':<14}{'records':>8}{'search':>8}{'archive':>8}{'sweep':>6}{'total':>6}{'ideal':>6}"
+        print(f"{'stream':<14}{'records':>8}{'search':>8}{'archive':>8}{'total':>6}{'ideal':>6}"
               f"{'/1000':>7}  ties (size: pages)")
         for stream, row in run["streams"].items():
             ties = ", ".join(f"{tie['size']}:{tie['pages']}" for tie in run["ties"].get(stream, ()))
             lost = f" (+{row['unreachable']} out of reach)" if row["unreachable"] else ""
             bad = "" if not (row["missing"] or row["duplicates"] or row["stale"]) else \
                 f" MISSING {row['missing']} DUP {row['duplicates']} STALE {row['stale']}"
-            print(f"{stream:<14}{row['records']:>8,}{row['search']:>8}{row['archive']:>8}{row['sweep']:>6}"
+            print(f"{stream:<14}{row['records']:>8,}{row['search']:>8}{row['archive']:>8}"
                   f"{row['requests']:>6}{row['ideal']:>6}{_num(row['per_1000']):>7}  {ties}{lost}{bad}")
         met = "yes" if run["per_1000"] is not None and run["per_1000"] <= item["goal_per_1000"] else "NO"
-        print(f"{'all':<14}{run['records']:>8,}{'':>28}{run['requests']:>6}{run['ideal']:>6}"
+        print(f"{'all':<14}{run['records']:>8,}{'':>16}{run['requests']:>6}{run['ideal']:>6}"
               f"{_num(run['per_1000']):>7}  goal <= {item['goal_per_1000']}: {met}")
         shuffled = item.get("shuffled")
         if shuffled:

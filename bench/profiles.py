@@ -2,7 +2,7 @@
 quiet months, thin small streams. Built here with the simulator's own generator (tests/sandbox/data.py).
 
 Totals per search stream are exact (ties included): 25,800 records in search streams, 26,742 in all.
-Over five years (the simulator's full history) the tap reads an archive span, a standard span and a sweep;
+Over five years (the simulator's full history) the tap reads a standard span, then an archive span;
 over 700 days (the issue's own org) only the standard span.
 """
 import random

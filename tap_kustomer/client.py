@@ -252,6 +252,9 @@ class KustomerClient:
         self.sleep = sleep
         self.jitter = jitter
         self.stats = RequestStats()
+        # meta.total of each page-1 search this run made, by query: a count asked again (--check's and the
+        # sync's estimates) is taken from here instead of costing a search.
+        self.search_totals = {}
         self.contacted = False
         self.accepted = False
         self.session = requests.Session()

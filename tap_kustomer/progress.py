@@ -5,14 +5,13 @@ import time
 LOGGER = logging.getLogger("tap_kustomer")
 INTERVAL = 5.0
 # What a progress line calls the span being read (sources.Page.span).
-SPAN_NAMES = {"archive": "archive search (past the two-year horizon)", "standard": "search",
-              "sweep": "archive search at the horizon", "list": "list"}
+SPAN_NAMES = {"archive": "archive search (past the two-year horizon)", "standard": "search", "list": "list"}
 
 
 class Progress:
-    """A search stream walks [start, end) of updatedAt in order, so the share of that span behind its
-    checkpoint is how far it has come. A query's meta.total would only count the current window, and a
-    count of the whole span would cost a search per stream."""
+    """A search stream walks [start, end) of updatedAt, so the share of that span behind its checkpoint
+    (sources.ReadRange.covered_to) is how far it has come. A query's meta.total would only count the current
+    window, and a count of the whole span would cost a search per stream."""
 
     def __init__(self, stream, start=None, end=None, clock=time.monotonic):
         self.stream = stream

@@ -4,16 +4,19 @@ A source knows its endpoint, its queries and its paging, and nothing of Singer. 
 (streams.py) says which source a stream reads and what falls back to what; Sync runs them all alike.
 
 Search sees only records updated in the past two years; archive search sees only those older. A
-search stream whose range starts before that horizon reads it in three spans:
-  archive  [start, edge - margin)   the old records, with the same keyset walk as standard search;
-  standard [edge - margin, end)     everything since;
-  sweep    archive [edge - margin, now - horizon + margin), once the standard span is done, its upper
-           bound taken from the clock when it starts; a start just inside the horizon sweeps from there.
+search stream whose range starts before that horizon reads it in two spans:
+  standard [edge - margin, end)          everything the standard index may still hold;
+  archive  [start, now - edge + margin)  the old records, once the standard span is done, with the same
+                                         keyset walk; its upper bound is taken from the clock when it starts.
 Records only ever move from the standard index to the archive as the clock runs (an update moves a
 record past the run's end instead), so any record near the edge is either still in the standard index
-when the standard span reads its place, or already in the archive when the sweep reads it afterwards.
-The margin covers a horizon of 729 to 731 days, clock skew and an index that holds a record in both.
-Until the sweep is done, the checkpoint carries it as owed, so a resumed run still makes it.
+when the standard span reads its place, or already in the archive when the archive span reads it
+afterwards. Reading the archive last is what lets one span cover the band at the edge: read first, it
+would need another archive request after the standard span for the records that crossed meanwhile.
+The margin covers a horizon of 729 to 731 days, clock skew and an index that holds a record in both; a
+start just inside the horizon reads the archive from there too.
+Until the archive span is done, the checkpoint carries where it is owed from (and the ids read there), so
+a resumed run goes on with it where it stopped.
 """
 import logging
 import math
@@ -45,28 +48,39 @@ class ReadRange:
     settled: object  # the index has caught up with every update before this moment
     now: object  # the run's clock, which places the search horizon
     page_size: int  # as configured; each endpoint clamps it to its own maximum
-    owed_sweep: object = None  # an archive sweep an earlier run still owes, from this moment
+    owed_sweep: object = None  # the archive span an earlier run still owes, from this moment
     seen: tuple = ()  # ids at `seen_at` (the bookmark) that an earlier run already read
     seen_at: object = None
+    owed_seen: tuple = ()  # ids at `owed_sweep` that an earlier run's archive span already read
 
     @property
     def horizon_low(self):
         """Below this, records are in the archive: the start of the band both spans look at."""
         return self.now - HORIZON - HORIZON_MARGIN
 
+    def covered_to(self, checkpoint):
+        """The moment as far past `start` as the share of [start, end) read by `checkpoint`: the spans are not
+        read in updatedAt order, so progress counts what the archive span still owes apart."""
+        left = max(self.end - checkpoint.moment, timedelta(0))
+        if checkpoint.owed_sweep is not None:
+            archive_end = min(self.end, self.now - HORIZON + HORIZON_MARGIN)
+            left += max(archive_end - checkpoint.owed_sweep, timedelta(0))
+        return self.end - left
+
 
 @dataclass(frozen=True)
 class Checkpoint:
     moment: object  # every record updated before it has been read
-    owed_sweep: object = None  # an archive sweep from this moment is still to be made
+    owed_sweep: object = None  # the archive span is still to be read from this moment
     seen: frozenset = frozenset()  # ids at `moment` already read (a run stopped inside a tie)
+    owed_seen: frozenset = frozenset()  # ids at `owed_sweep` the archive span already read
 
 
 @dataclass(frozen=True)
 class Page:
     resources: list
     checkpoint: Checkpoint  # None: no safe place to resume from yet (an unsorted list mid-way)
-    span: str  # which span's request read it: "archive", "standard", "sweep", "list"; None once done
+    span: str  # which span's request read it: "standard", "archive", "list"; None once done
     skipped: tuple = ()  # (id, reason) of records that cannot be placed in the sort order
 
 
@@ -160,14 +174,20 @@ class FieldChoice:
 
 
 class SearchSpan:
-    """A keyset walk of one search endpoint over [lower, upper), page by page."""
+    """A keyset walk of one search endpoint over [lower, upper), page by page.
 
-    def __init__(self, span, path, context, bounds, reading, field=None):
+    `resume`: (ids, moment) an earlier run already read at `moment`, skipped if the walk meets them again."""
+
+    def __init__(self, span, path, context, bounds, reading, field=None, resume=((), None)):
         self.span, self.path, self.context = span, path, context
         self.lower, self.upper = bounds
         self.reading = reading  # the ReadRange
+        self.resume = resume
         self.page_size = max(1, min(reading.page_size, SEARCH_PAGE_MAX))
         self.field = field or FieldChoice([f"{context}_updated_at"])
+
+    def _count_key(self, lower, exact):
+        return self.path, self.context, self.field.name, lower, exact
 
     def search(self, client, lower, page, page_size, exact=False):
         """One search request of records updated at or after `lower` (exactly at it, with `exact`)."""
@@ -180,15 +200,17 @@ class SearchSpan:
                 self.field.refused(exc)
                 continue
             self.field.settled = True
+            if page == 1:
+                client.search_totals[self._count_key(lower, exact)] = _meta(payload, "total")
             return payload
 
     def pages(self, client):
         """Yield (resources to emit, the walk's checkpoint, skipped) per request."""
         if self.lower >= self.upper:
             return
-        reading = self.reading
-        walk = SearchWalk(self.lower, self.upper, self.page_size, settled=reading.settled, seen=reading.seen,
-                          seen_at=reading.seen_at)
+        seen, seen_at = self.resume
+        walk = SearchWalk(self.lower, self.upper, self.page_size, settled=self.reading.settled, seen=seen,
+                          seen_at=seen_at)
         while (query := walk.next_query()) is not None:
             try:
                 payload = self.search(client, query.lower, query.page, query.page_size, query.exact)
@@ -208,7 +230,10 @@ class SearchSpan:
     def estimate(self, client):
         if self.lower >= self.upper:
             return Estimate(self.span, self.path, 0, 0)
-        total = _meta(self.search(client, self.lower, 1, 1), "total")
+        # A count this run's pages already gave (another stream's span over the same query) costs nothing.
+        key = self._count_key(self.lower, False)
+        total = (client.search_totals[key] if key in client.search_totals
+                 else _meta(self.search(client, self.lower, 1, 1), "total"))
         requests = None if total is None else math.ceil(total / self.page_size)
         return Estimate(self.span, f"POST {self.path}", total, requests)
 
@@ -233,56 +258,62 @@ class Searched:
         return (f"{self.context}_updated_at",)
 
     def spans(self, reading):
-        """The spans this run reads, in order. The sweep's upper bound is set when it starts (see read)."""
+        """The spans this run reads, in order. The archive span's upper bound is set again when it starts."""
         low, end, start = reading.horizon_low, reading.end, reading.start
         # One choice per endpoint: what one search accepts says nothing of what the other does.
         choices = {path: FieldChoice(self.field_names()) for path in (STANDARD_SEARCH_PATH, ARCHIVE_SEARCH_PATH)}
-
-        def span(name, path, lower, upper):
-            return SearchSpan(name, path, self.context, (lower, upper), reading, choices[path])
-
+        resume = (reading.seen, reading.seen_at)
         if not self.archive:
-            return [span("standard", STANDARD_SEARCH_PATH, start, end)]
-        spans = [span("archive", ARCHIVE_SEARCH_PATH, start, min(low, end))] if start < low else []
-        spans.append(span("standard", STANDARD_SEARCH_PATH, max(start, low), end))
-        # Whatever the standard span reads below the horizon's upper bound may have moved to the archive by
-        # the time it gets there, and an earlier run may owe a sweep still.
-        band = max(start, low) if start < reading.now - HORIZON + HORIZON_MARGIN else None
-        owed = [moment for moment in (band, reading.owed_sweep) if moment is not None]
+            return [SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (start, end), reading,
+                               choices[STANDARD_SEARCH_PATH], resume)]
+        spans = [SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (max(start, low), end), reading,
+                            choices[STANDARD_SEARCH_PATH], resume)]
+        # What may be in the archive: a start before the horizon's upper bound, or a span an earlier run owes.
+        near = reading.now - HORIZON + HORIZON_MARGIN
+        owed = [(start, resume)] if start < near else []
+        if reading.owed_sweep is not None:
+            owed.append((reading.owed_sweep, (reading.owed_seen, reading.owed_sweep)))
         if owed:
-            spans.append(span("sweep", ARCHIVE_SEARCH_PATH, min(owed), min(owed)))
+            lower, archive_resume = min(owed, key=lambda item: item[0])
+            spans.append(SearchSpan("archive", ARCHIVE_SEARCH_PATH, self.context, (lower, min(end, max(lower, near))),
+                                    reading, choices[ARCHIVE_SEARCH_PATH], archive_resume))
         return spans
 
     def read(self, client, reading):
         self._check_klass(client, reading.stream)
         spans = self.spans(reading)
-        owed = next((span.lower for span in spans if span.span == "sweep"), None)
         gap = self.out_of_reach(client, reading)
         if gap:
             LOGGER.warning("%s", gap)
-        # The sweep reads behind the bookmark, so the bookmark stays where the spans before it left it; until
-        # the sweep is made, every checkpoint says it is owed, so a resumed run still makes it.
+        # The archive span reads behind the bookmark, so the bookmark stays where the standard span left it;
+        # until the archive span is done, every checkpoint says where it is owed from.
         moment, seen = reading.start, frozenset(reading.seen) if reading.seen_at == reading.start else frozenset()
+        archive = next((span for span in spans if span.span == "archive"), None)
+        owed = (archive.lower, frozenset(archive.resume[0]) if archive.resume[1] == archive.lower else frozenset()) \
+            if archive is not None else (None, frozenset())
         for span in spans:
-            if span.span == "sweep":
-                # Set now, not when the run started: the edge has moved on while the spans before it were read.
+            if span is archive:
+                # Set now, not when the run started: the edge has moved on while the standard span was read.
                 span.upper = min(reading.end, max(span.lower, utc_now() - HORIZON + HORIZON_MARGIN))
             for resources, place, skipped in span.pages(client):
-                if span.span != "sweep":
+                if span is archive:
+                    owed = place
+                else:
                     moment, seen = place
-                yield Page(resources, Checkpoint(moment, owed, seen), span.span, skipped)
-        if owed is not None:
+                yield Page(resources, Checkpoint(moment, owed[0], seen, owed[1]), span.span, skipped)
+        if archive is not None:
             yield Page([], Checkpoint(moment, None, seen), None)
 
     def estimate(self, client, reading):
-        return [span.estimate(client) for span in self.spans(reading) if span.span != "sweep"]
+        return [span.estimate(client) for span in self.spans(reading)]
 
     def out_of_reach(self, client, reading):
         """One line on the records past the horizon that no search can read, with what reaching them one
         holder at a time would cost; None when there are none."""
         if self.archive or reading.start >= reading.now - HORIZON + HORIZON_MARGIN:
             return None
-        holders = Searched(self.holder).spans(reading)[0].estimate(client)
+        archive = next(span for span in Searched(self.holder).spans(reading) if span.span == "archive")
+        holders = archive.estimate(client)
         held = "?" if holders.records is None else f"{holders.records:,}"
         return (f"{self.context} records last updated before {format_timestamp(reading.horizon_low + HORIZON_MARGIN)}"
                 f" are past search's two-year horizon, and archive search has no {self.context} context: they are "

@@ -1,8 +1,11 @@
 """State: read (including the original tap's flat form), validate, and update bookmarks.
 
 A bookmark is {"updated_at": ts}, plus {"archive_sweep_from": ts} while a run that crossed the search
-horizon still owes its archive sweep (sources.py): a resumed run must make it.
+horizon still owes its archive span (sources.py) from there: a resumed run goes on with it. (The name is
+from when that span was a sweep of the day at the horizon; state written then is read the same way.)
 """
+from typing import NamedTuple
+
 import orjson
 
 from .errors import StateError
@@ -14,6 +17,15 @@ SWEEP_KEY = "archive_sweep_from"
 # Ids already read at the bookmark's moment, kept while a run is inside a tie: a resumed run skips them
 # instead of reading the tie again. At most one search's results (10,000 ids, about 270 kB).
 SEEN_KEY = "seen_at_bookmark"
+# The same for the archive span: ids already read at `archive_sweep_from`.
+SWEEP_SEEN_KEY = "archive_seen"
+
+
+class Bookmark(NamedTuple):
+    moment: object  # None: no bookmark yet
+    owed_sweep: object = None  # the archive span is owed from here
+    seen: tuple = ()  # ids read at `moment`
+    owed_seen: tuple = ()  # ids read at `owed_sweep`
 
 
 def load_state_file(path):
@@ -52,11 +64,12 @@ def normalise_state(data):
             raise StateError(f"state: bookmark for {stream} must look like {{\"updated_at\": \"<timestamp>\"}}")
         keys = (REPLICATION_KEY, SWEEP_KEY) if value.get(SWEEP_KEY) is not None else (REPLICATION_KEY,)
         clean["bookmarks"][stream] = {key: format_timestamp(_moment(stream, key, value[key])) for key in keys}
-        seen = value.get(SEEN_KEY)
-        if seen:
-            if not isinstance(seen, list) or not all(isinstance(item, str) for item in seen):
-                raise StateError(f"state: {SEEN_KEY} for {stream} must be a list of record ids")
-            clean["bookmarks"][stream][SEEN_KEY] = list(seen)
+        for key in (SEEN_KEY, SWEEP_SEEN_KEY):
+            seen = value.get(key)
+            if seen:
+                if not isinstance(seen, list) or not all(isinstance(item, str) for item in seen):
+                    raise StateError(f"state: {key} for {stream} must be a list of record ids")
+                clean["bookmarks"][stream][key] = list(seen)
     syncing = data.get("currently_syncing")
     if syncing is not None:
         if not isinstance(syncing, str) or not _known(syncing):
@@ -78,21 +91,22 @@ def _moment(stream, key, value):
 
 
 def get_bookmark(state, stream):
-    """(bookmark moment or None, the moment an owed archive sweep starts or None, ids read at the bookmark)."""
     value = state["bookmarks"].get(stream)
     if not value:
-        return None, None, ()
+        return Bookmark(None)
     owed = value.get(SWEEP_KEY)
-    return (parse_timestamp(value[REPLICATION_KEY]), None if owed is None else parse_timestamp(owed),
-            tuple(value.get(SEEN_KEY, ())))
+    return Bookmark(parse_timestamp(value[REPLICATION_KEY]), None if owed is None else parse_timestamp(owed),
+                    tuple(value.get(SEEN_KEY, ())), tuple(value.get(SWEEP_SEEN_KEY, ())))
 
 
-def set_bookmark(state, stream, moment, owed_sweep=None, seen=()):
+def set_bookmark(state, stream, moment, owed_sweep=None, seen=(), owed_seen=()):
     value = {REPLICATION_KEY: format_timestamp(moment)}
     if owed_sweep is not None:
         value[SWEEP_KEY] = format_timestamp(owed_sweep)
     if seen:
         value[SEEN_KEY] = sorted(seen)
+    if owed_sweep is not None and owed_seen:
+        value[SWEEP_SEEN_KEY] = sorted(owed_seen)
     state["bookmarks"][stream] = value
 
 

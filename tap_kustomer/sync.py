@@ -19,7 +19,7 @@ from .timeutil import utc_now
 from .transform import transform_record
 
 # Pages of these spans are archive search requests, which the summary counts apart.
-ARCHIVE_SPANS = ("archive", "sweep")
+ARCHIVE_SPANS = ("archive",)
 
 
 @dataclass
@@ -86,14 +86,15 @@ class Sync:
         """The range this run reads of a stream: from its bookmark (less the lookback) to the signpost."""
         config = self.config
         signpost = self.clock()
-        bookmark, owed, seen = get_bookmark(self.state, stream_name)
-        start = config.start_date if bookmark is None else max(
-            config.start_date, bookmark - timedelta(seconds=config.lookback_seconds))
+        bookmark = get_bookmark(self.state, stream_name)
+        start = config.start_date if bookmark.moment is None else max(
+            config.start_date, bookmark.moment - timedelta(seconds=config.lookback_seconds))
         end = min(signpost, config.end_date) if config.end_date else signpost
         return ReadRange(stream=stream_name, start=start, end=end,
                          # Search lags behind writes: a bookmark past this could skip updates shown late.
                          settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
-                         page_size=config.page_size_limit, owed_sweep=owed, seen=seen, seen_at=bookmark)
+                         page_size=config.page_size_limit, owed_sweep=bookmark.owed_sweep, seen=bookmark.seen,
+                         seen_at=bookmark.moment, owed_seen=bookmark.owed_seen)
 
     def _run_stream(self, selection):
         stream = selection.stream
@@ -105,7 +106,7 @@ class Sync:
         self.writer.state(self.state)
         reading = self.reading(stream.name)
         # A lookback reads before the bookmark, but never moves it back.
-        floor = max(get_bookmark(self.state, stream.name)[0] or reading.start, reading.start)
+        floor = max(get_bookmark(self.state, stream.name).moment or reading.start, reading.start)
         records = RecordWriter(selection, self.writer, self.drift)
         progress = Progress(stream.name, reading.start, reading.end)
         try:
@@ -123,7 +124,7 @@ class Sync:
                 if page.span is not None:
                     summary.archive_requests += page.span in ARCHIVE_SPANS
                     progress.page(summary.records, page.span,
-                                  page.checkpoint.moment if page.checkpoint is not None else None)
+                                  reading.covered_to(page.checkpoint) if page.checkpoint is not None else None)
                 self._check_stop()
         except Interrupted:
             # The same state once more keeps the last line a STATE, covering whatever was written since.
@@ -140,14 +141,14 @@ class Sync:
             self.writer.flush()
 
     def _save(self, stream_name, checkpoint, floor, settled):
-        if checkpoint.moment < floor and checkpoint.owed_sweep == get_bookmark(self.state, stream_name)[1]:
+        if checkpoint.moment < floor and checkpoint.owed_sweep == get_bookmark(self.state, stream_name).owed_sweep:
             # Still reading the lookback before the bookmark: the bookmark, with its ids, stands as it is.
             self.writer.state(self.state)
             return
         moment = max(floor, min(checkpoint.moment, settled))
         # The ids read at the checkpoint's moment say nothing of another moment.
         seen = checkpoint.seen if moment == checkpoint.moment else ()
-        set_bookmark(self.state, stream_name, moment, checkpoint.owed_sweep, seen)
+        set_bookmark(self.state, stream_name, moment, checkpoint.owed_sweep, seen, checkpoint.owed_seen)
         self.writer.state(self.state)
 
     def _check_stop(self):

@@ -6,7 +6,7 @@ import pytest
 
 from tap_kustomer.catalog import load_catalog_file
 from tap_kustomer.errors import CatalogError, StateError
-from tap_kustomer.state import load_state_file
+from tap_kustomer.state import get_bookmark, load_state_file, set_bookmark
 
 
 def assert_refused(load, error, tmp_path, raw, words):
@@ -45,6 +45,24 @@ def test_bad_catalog(tmp_path, raw, words):
     (json.dumps({"bookmarks": {"tags": {"since": "2024-01-01"}}}), ("bookmark for tags",)),
     (json.dumps({"bookmarks": {}, "currently_syncing": "widgets"}), ("currently_syncing", "widgets")),
     (json.dumps({"bookmarks": {}, "currently_syncing": ["tags"]}), ("currently_syncing",)),
+    (json.dumps({"bookmarks": {"customers": {"updated_at": "2026-01-01", "archive_sweep_from": "2022-01-01",
+                                             "archive_seen": "c1"}}}), ("archive_seen", "list of record ids")),
 ])
 def test_bad_state(tmp_path, raw, words):
     assert_refused(load_state_file, StateError, tmp_path, raw, words)
+
+
+def test_a_bookmark_owing_its_archive_span_keeps_where_and_the_ids_read_there(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"bookmarks": {"customers": {
+        "updated_at": "2026-11-01T00:00:00Z", "archive_sweep_from": "2023-05-01T10:00:00.123Z",
+        "seen_at_bookmark": ["c9"], "archive_seen": ["c2", "c1"]}}}), encoding="utf-8")
+    state = load_state_file(str(path))
+    bookmark = get_bookmark(state, "customers")
+    assert bookmark.owed_sweep.isoformat() == "2023-05-01T10:00:00.123000+00:00"
+    assert bookmark.seen == ("c9",) and bookmark.owed_seen == ("c2", "c1")
+    set_bookmark(state, "customers", bookmark.moment, bookmark.owed_sweep, bookmark.seen, bookmark.owed_seen)
+    assert state["bookmarks"]["customers"]["archive_seen"] == ["c1", "c2"]
+    # Once the archive span is done, its ids go with it.
+    set_bookmark(state, "customers", bookmark.moment, None, bookmark.seen, bookmark.owed_seen)
+    assert "archive_seen" not in state["bookmarks"]["customers"]
