@@ -6,8 +6,9 @@ value, whatever it holds). So before such a record goes out, the stream's schema
 its value and nullable, and the tap sends the SCHEMA again.
 
 The check runs on every record, so it is cheap: per object, one C-level comparison of the record's key set
-with the declared names (a cached frozenset), and it only goes down into objects and arrays of objects
-whose schema lists properties.
+with the declared names (a frozenset), in one straight-line function generated from the schema (no call
+per nested object), and it only goes down into objects and arrays of objects whose schema lists
+properties. Only a record that has an undeclared key is walked again to find which.
 """
 from .conform import is_rfc3339
 from .names import FLATTEN_DEPTH, PG_NAME_BYTES, SEPARATOR
@@ -70,6 +71,7 @@ class SchemaGrowth:
         self.rename = rename
         self.skipped = set()
         self._root = _Node(schema)
+        self._undeclared = _compile_undeclared(self._root)
 
     def __call__(self, record):
         """[(dotted path, schema)] of the keys declared for this record; [] when it had none to declare.
@@ -79,6 +81,8 @@ class SchemaGrowth:
         in its parent's JSON where the parent is one column, and `skipped` names it."""
         if self.rename is not None:
             self.rename(record)
+        if not self._undeclared(record):
+            return []
         found = []
         _missing(self._root, record, (), found)
         if not found:
@@ -99,6 +103,7 @@ class SchemaGrowth:
             added.append((dotted, sub))
         if added:
             self._root = _Node(self.schema)
+            self._undeclared = _compile_undeclared(self._root)
         return added
 
 
@@ -137,3 +142,34 @@ def _missing(node, value, path, found):
             for item in items:
                 if type(item) is dict:
                     _missing(child, item, path + (name, "[]"), found)
+
+
+def _compile_undeclared(root):
+    """undeclared(record): True when any object _missing() would visit has a key its schema does not name."""
+    lines, names = ["def undeclared(v0):"], {}
+
+    def constant(value):
+        names[f"k{len(names)}"] = value
+        return f"k{len(names) - 1}"
+
+    def body(node, value, depth):
+        pad = "    " * depth
+        lines.append(f"{pad}if not {value}.keys() <= {constant(node.names)}: return True")
+        for index, (name, child) in enumerate(node.objects):
+            inner = f"{value}o{index}"
+            lines.append(f"{pad}{inner} = {value}.get({name!r})")
+            lines.append(f"{pad}if type({inner}) is dict:")
+            body(child, inner, depth + 1)
+        for index, (name, child) in enumerate(node.arrays):
+            items, item = f"{value}a{index}", f"{value}i{index}"
+            lines.append(f"{pad}{items} = {value}.get({name!r})")
+            lines.append(f"{pad}if type({items}) is list:")
+            lines.append(f"{pad}    for {item} in {items}:")
+            lines.append(f"{pad}        if type({item}) is dict:")
+            body(child, item, depth + 3)
+
+    body(root, "v0", 1)
+    lines.append("    return False")
+    # Property names reach the text only through repr(), so any name stays a string literal.
+    exec(compile("\n".join(lines), "<undeclared keys>", "exec"), names)  # pylint: disable=exec-used
+    return names["undeclared"]

@@ -86,3 +86,39 @@ def test_sync_sends_the_grown_schema_before_the_first_record_carrying_the_key():
     assert messages[1]["schema"]["properties"]["pinned_at"]["format"] == "date-time"
     assert messages[2]["record"]["pinned_at"] == "2024-01-02T00:00:00.000Z"
     assert drift.new_keys == 1
+
+
+def _object_paths(node, path=()):
+    """Every object path growth visits: (path, node), `[]` for an array's items."""
+    yield path, node
+    for name, child in node.objects:
+        yield from _object_paths(child, path + (name,))
+    for name, child in node.arrays:
+        yield from _object_paths(child, path + (name, "[]"))
+
+
+def _record_at(path, leaf):
+    """The smallest record holding `leaf` as the object at `path`."""
+    if not path:
+        return leaf
+    head, rest = path[0], path[1:]
+    if rest and rest[0] == "[]":
+        return {head: [{"declared": None}, _record_at(rest[1:], leaf)]}
+    return {head: _record_at(rest, leaf)}
+
+
+def test_the_compiled_check_finds_an_undeclared_key_in_every_object_the_walk_visits():
+    # Every search stream's schema, and one undeclared key placed in each object it describes: the compiled
+    # check must send each record to the full walk, which names exactly that key; a record whose objects hold
+    # only declared keys must pass the check.
+    for stream in ("customers", "conversations", "messages", "notes", "kobjects", "companies"):
+        schema = stream_schema(stream)
+        root = SchemaGrowth(schema)._root  # pylint: disable=protected-access
+        paths = list(_object_paths(root))
+        assert len(paths) > 3, stream
+        for path, node in paths:
+            declared = {name: None for name in node.names}
+            assert not SchemaGrowth(schema)(_record_at(path, dict(declared))), (stream, path)
+            added = SchemaGrowth(schema)(_record_at(path, dict(declared, zz_new_key=1)))
+            expected = ".".join(path + ("zz_new_key",)).replace(".[]", "[]")
+            assert [name for name, _ in added] == [expected], (stream, path, added)
