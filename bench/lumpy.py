@@ -2,7 +2,8 @@
 
 Per profile (bench/profiles.py), runs of the six search streams:
 - unthrottled, ties in a stable order (TIE_ORDER): requests per stream from the simulator's journal, split
-  into standard search and archive search (the archive span, read after the standard span), against the ideal of one request per 500 records the API can serve, per stream, rounded up; and,
+  into standard search and archive search (the archive span, read after the standard span), against the
+  ideal of one request per 500 records the API can serve, per stream, rounded up; and,
   from the served bodies, how many pages each big tie came back on (on two or more: it crossed a boundary);
 - five-year profiles, unthrottled again with ties reshuffled on every request (the simulator's default);
 - paced: the same streams under a search budget of 10 per 6 s (100 per minute, scaled as in target 2),

@@ -220,6 +220,8 @@ class SearchWalk:
         self.newest = self._at(lower, set())
         self.tie = None
         self.mode = KEYSET if lower < end else DONE
+        # False once the walk stopped at a tie it could not prove whole: what lies past it is unread.
+        self.complete = True
 
     @property
     def finished(self):
@@ -265,7 +267,7 @@ class SearchWalk:
             return fresh
         moment, exact, tie_page_size = self.tie.moment, self.tie.exact, self.tie.page_size
         if self.tie.unsure:
-            self.tie, self.mode = None, DONE
+            self.tie, self.mode, self.complete = None, DONE, False
             if moment < self.limits.settled:
                 self.newest = Cursor(moment, set(self.cursor.seen))
             return fresh

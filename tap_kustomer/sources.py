@@ -20,7 +20,7 @@ a resumed run goes on with it where it stopped.
 """
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Iterator, List, Optional, Protocol
 
@@ -185,6 +185,7 @@ class SearchSpan:
         self.resume = resume
         self.page_size = max(1, min(reading.page_size, SEARCH_PAGE_MAX))
         self.field = field or FieldChoice([f"{context}_updated_at"])
+        self.complete = True  # False once a walk stopped at a tie it could not prove whole
 
     def _count_key(self, lower, exact):
         return self.path, self.context, self.field.name, lower, exact
@@ -225,6 +226,7 @@ class SearchSpan:
                               total=_meta(payload, "total"), has_next=_links_next(payload),
                               page_size=_meta(payload, "pageSize"))
             fresh = walk.accept(page)
+            self.complete = walk.complete
             yield [placed[index][0] for index in fresh], walk.checkpoint, skipped
 
     def estimate(self, client):
@@ -240,7 +242,7 @@ class SearchSpan:
 
 @dataclass(frozen=True)
 class Searched:
-    """A search context, read across the horizon: archive span, standard span, then the sweep."""
+    """A search context, read across the horizon: the standard span, then the archive span."""
     context: str
     archive: bool = True  # does archive search know this context?
     holder: str = None  # without archive search: the context whose records hold this one's (notes: conversation)
@@ -266,8 +268,10 @@ class Searched:
         if not self.archive:
             return [SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (start, end), reading,
                                choices[STANDARD_SEARCH_PATH], resume)]
-        spans = [SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (max(start, low), end), reading,
-                            choices[STANDARD_SEARCH_PATH], resume)]
+        standard = SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (max(start, low), end), reading,
+                              choices[STANDARD_SEARCH_PATH], resume)
+        # An end_date before the horizon leaves the standard span empty: the archive span is then the range.
+        spans = [standard] if standard.lower < standard.upper or reading.owed_sweep is not None else []
         # What may be in the archive: a start before the horizon's upper bound, or a span an earlier run owes.
         near = reading.now - HORIZON + HORIZON_MARGIN
         owed = [(start, resume)] if start < near else []
@@ -277,7 +281,7 @@ class Searched:
             lower, archive_resume = min(owed, key=lambda item: item[0])
             spans.append(SearchSpan("archive", ARCHIVE_SEARCH_PATH, self.context, (lower, min(end, max(lower, near))),
                                     reading, choices[ARCHIVE_SEARCH_PATH], archive_resume))
-        return spans
+        return spans or [standard]
 
     def read(self, client, reading):
         self._check_klass(client, reading.stream)
@@ -288,7 +292,8 @@ class Searched:
         # The archive span reads behind the bookmark, so the bookmark stays where the standard span left it;
         # until the archive span is done, every checkpoint says where it is owed from.
         moment, seen = reading.start, frozenset(reading.seen) if reading.seen_at == reading.start else frozenset()
-        archive = next((span for span in spans if span.span == "archive"), None)
+        # An archive span read alone is the range itself: the bookmark follows it, as it follows search.
+        archive = next((span for span in spans[1:] if span.span == "archive"), None)
         owed = (archive.lower, frozenset(archive.resume[0]) if archive.resume[1] == archive.lower else frozenset()) \
             if archive is not None else (None, frozenset())
         for span in spans:
@@ -302,7 +307,9 @@ class Searched:
                     moment, seen = place
                 yield Page(resources, Checkpoint(moment, owed[0], seen, owed[1]), span.span, skipped)
         if archive is not None:
-            yield Page([], Checkpoint(moment, None, seen), None)
+            # An archive span stopped at a tie it could not prove whole stays owed from there, with its ids.
+            yield Page([], Checkpoint(moment, None, seen) if archive.complete else
+                       Checkpoint(moment, owed[0], seen, owed[1]), None)
 
     def estimate(self, client, reading):
         return [span.estimate(client) for span in self.spans(reading)]
@@ -430,6 +437,9 @@ class WithFallback:
             yield from self.primary.read(client, reading)
         except BadRequest as exc:
             LOGGER.warning("%s: %s; reading %s instead", self.name, exc.detail or exc, self._fallback_label())
+            # What the primary still owed behind the bookmark (its archive span) is the fallback's to read too.
+            if reading.owed_sweep is not None and reading.owed_sweep < reading.start:
+                reading = replace(reading, start=reading.owed_sweep)
             yield from self.fallback.read(client, reading)
 
     def estimate(self, client, reading):

@@ -90,11 +90,15 @@ class Sync:
         start = config.start_date if bookmark.moment is None else max(
             config.start_date, bookmark.moment - timedelta(seconds=config.lookback_seconds))
         end = min(signpost, config.end_date) if config.end_date else signpost
+        # An archive span owed from before a start_date raised since is owed from the start_date only.
+        owed, owed_seen = bookmark.owed_sweep, bookmark.owed_seen
+        if owed is not None and owed < config.start_date:
+            owed, owed_seen = config.start_date, ()
         return ReadRange(stream=stream_name, start=start, end=end,
                          # Search lags behind writes: a bookmark past this could skip updates shown late.
                          settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
-                         page_size=config.page_size_limit, owed_sweep=bookmark.owed_sweep, seen=bookmark.seen,
-                         seen_at=bookmark.moment, owed_seen=bookmark.owed_seen)
+                         page_size=config.page_size_limit, owed_sweep=owed, seen=bookmark.seen,
+                         seen_at=bookmark.moment, owed_seen=owed_seen)
 
     def _run_stream(self, selection):
         stream = selection.stream

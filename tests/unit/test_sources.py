@@ -1,7 +1,11 @@
 """How a search stream is split into spans around the two-year horizon: pure planning, no requests."""
 from datetime import datetime, timedelta, timezone
 
-from tap_kustomer.sources import ARCHIVE_SEARCH_PATH, HORIZON, HORIZON_MARGIN, Checkpoint, ReadRange, Searched
+from tap_kustomer.config import parse_config
+from tap_kustomer.errors import BadRequest
+from tap_kustomer.sources import (ARCHIVE_SEARCH_PATH, HORIZON, HORIZON_MARGIN, Checkpoint, ReadRange, Searched,
+                                  WithFallback)
+from tap_kustomer.sync import Sync
 
 NOW = datetime(2026, 12, 2, tzinfo=timezone.utc)
 EDGE = NOW - HORIZON
@@ -91,3 +95,92 @@ def test_the_old_notes_warning_reuses_a_count_of_archived_conversations_this_run
     assert len(after_conversations.asked) == 1
     assert "would cost 2,453 requests" in notes.out_of_reach(after_conversations, reading)
     assert len(after_conversations.asked) == 1
+
+
+class OnePageClient(CountingClient):
+    """Answers every search with the same records, on one last page."""
+
+    def __init__(self, stamps):
+        super().__init__(len(stamps))
+        self.data = [{"id": f"c{index}", "type": "customer", "attributes": {"updatedAt": stamp}}
+                     for index, stamp in enumerate(stamps)]
+
+    def request(self, _method, path, _kind, params=None, body=None):
+        self.asked.append((path, params, body))
+        return {"data": self.data, "meta": {"total": len(self.data), "pageSize": params["pageSize"]},
+                "links": {"next": None}}
+
+
+def test_an_end_date_before_the_horizon_reads_the_archive_alone_and_the_bookmark_follows_it():
+    start, end = NOW - timedelta(days=1_800), NOW - timedelta(days=1_000)
+    assert plan(start, end=end) == [("archive", start, end)]
+    reading = ReadRange(stream="customers", start=start, end=end, settled=end, now=NOW, page_size=500)
+    client = OnePageClient(["2022-01-01T00:00:00.000Z", "2023-01-01T00:00:00.000Z"])
+    pages = list(Searched("customer").read(client, reading))
+    assert [path for path, _, _ in client.asked] == [ARCHIVE_SEARCH_PATH]
+    assert [len(page.resources) for page in pages] == [2]
+    assert pages[-1].checkpoint.moment == datetime(2023, 1, 1, tzinfo=timezone.utc)
+    assert pages[-1].checkpoint.owed_sweep is None
+
+
+class ShiftingTieClient(CountingClient):
+    """Standard search: nothing. Archive search: three customers on one stamp, more than a page of 2,
+    whose count changes between every two requests, as if a bulk job kept updating them."""
+
+    STAMP = "2022-03-01T00:00:00.000Z"
+
+    def __init__(self):
+        super().__init__(0)
+        self.calls = 0
+
+    def request(self, _method, path, _kind, params=None, body=None):
+        self.asked.append((path, params, body))
+        if path != ARCHIVE_SEARCH_PATH:
+            return {"data": [], "meta": {"total": 0, "pageSize": params["pageSize"]}, "links": {"next": None}}
+        self.calls += 1
+        ids = ["a", "b", "c"][(params["page"] - 1) * 2:params["page"] * 2]
+        return {"data": [{"id": rid, "type": "customer", "attributes": {"updatedAt": self.STAMP}} for rid in ids],
+                "meta": {"total": 3 + self.calls % 2, "pageSize": params["pageSize"]},
+                "links": {"next": "more" if params["page"] == 1 else None}}
+
+
+def test_an_archive_span_stopped_at_a_tie_it_cannot_prove_whole_stays_owed_from_the_tie():
+    start = NOW - timedelta(days=1_800)
+    reading = ReadRange(stream="customers", start=start, end=NOW, settled=NOW, now=NOW, page_size=2)
+    pages = list(Searched("customer").read(ShiftingTieClient(), reading))
+    last = pages[-1].checkpoint
+    assert last.owed_sweep == datetime(2022, 3, 1, tzinfo=timezone.utc), last
+    assert set(last.owed_seen) == {"a", "b", "c"}
+
+
+def test_a_fallback_after_a_refusal_also_reads_what_the_archive_span_owed():
+    owed = NOW - timedelta(days=1_500)
+    reading = ReadRange(stream="companies", start=NOW - timedelta(days=3), end=NOW, settled=NOW, now=NOW,
+                        page_size=100, owed_sweep=owed)
+    starts = []
+
+    class Refused:
+        def read(self, _client, _reading):
+            raise BadRequest("company_updated_at is not an archive attribute")
+            yield  # pylint: disable=unreachable
+
+    class Fallback:
+        path = "/v1/companies"
+
+        def read(self, _client, fallback_reading):
+            starts.append(fallback_reading.start)
+            yield from ()
+
+    list(WithFallback(Refused(), Fallback(), "companies").read(None, reading))
+    assert starts == [owed]
+
+
+def test_an_archive_span_owed_from_before_a_raised_start_date_is_read_from_the_start_date_only():
+    config = parse_config({"token": "t", "start_date": "2023-01-01T00:00:00Z"})
+    state = {"bookmarks": {"customers": {"updated_at": "2026-11-29T00:00:00.000Z",
+                                         "archive_sweep_from": "2019-01-01T00:00:00.000Z", "archive_seen": ["c1"]}}}
+    reading = Sync(config, [], state, None, None, clock=lambda: NOW).reading("customers")
+    assert reading.owed_sweep == config.start_date and not reading.owed_seen
+    state["bookmarks"]["customers"]["archive_sweep_from"] = "2024-01-01T00:00:00.000Z"
+    reading = Sync(config, [], state, None, None, clock=lambda: NOW).reading("customers")
+    assert reading.owed_sweep == datetime(2024, 1, 1, tzinfo=timezone.utc) and reading.owed_seen == ("c1",)
