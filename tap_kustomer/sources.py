@@ -5,9 +5,10 @@ A source knows its endpoint, its queries and its paging, and nothing of Singer. 
 
 Search sees only records updated in the past two years; archive search sees only those older. A
 search stream whose range starts before that horizon reads it in two spans:
-  standard [edge - margin, end)          everything the standard index may still hold;
-  archive  [start, now - edge + margin)  the old records, once the standard span is done, with the same
-                                         keyset walk; its upper bound is taken from the clock when it starts.
+  standard [edge - margin, end)     everything the standard index may still hold;
+  archive  [start, edge + margin)   the old records, once the standard span is done, with the same keyset
+                                    walk; its upper bound (edge = now - 730 days) is taken from the clock
+                                    when it starts.
 Records only ever move from the standard index to the archive as the clock runs (an update moves a
 record past the run's end instead), so any record near the edge is either still in the standard index
 when the standard span reads its place, or already in the archive when the archive span reads it
