@@ -252,9 +252,10 @@ class KustomerClient:
         self.sleep = sleep
         self.jitter = jitter
         self.stats = RequestStats()
-        # meta.total of each page-1 search this run made, by query: a count asked again (--check's and the
-        # sync's estimates) is taken from here instead of costing a search.
-        self.search_totals = {}
+        # What this run has already read, by question (meta.total of each page-1 search, by query; the klass
+        # names): asked again, for --check's and the sync's estimates or the next klass stream, it costs no
+        # request.
+        self.known = {}
         self.contacted = False
         self.accepted = False
         self.session = requests.Session()

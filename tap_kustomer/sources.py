@@ -189,7 +189,7 @@ class SearchSpan:
         self.complete = True  # False once a walk stopped at a tie it could not prove whole
 
     def _count_key(self, lower, exact):
-        return self.path, self.context, self.field.name, lower, exact
+        return "search total", self.path, self.context, self.field.name, lower, exact
 
     def search(self, client, lower, page, page_size, exact=False):
         """One search request of records updated at or after `lower` (exactly at it, with `exact`)."""
@@ -203,7 +203,7 @@ class SearchSpan:
                 continue
             self.field.settled = True
             if page == 1:
-                client.search_totals[self._count_key(lower, exact)] = _meta(payload, "total")
+                client.known[self._count_key(lower, exact)] = _meta(payload, "total")
             return payload
 
     def pages(self, client):
@@ -235,8 +235,7 @@ class SearchSpan:
             return Estimate(self.span, self.path, 0, 0)
         # A count this run's pages already gave (another stream's span over the same query) costs nothing.
         key = self._count_key(self.lower, False)
-        total = (client.search_totals[key] if key in client.search_totals
-                 else _meta(self.search(client, self.lower, 1, 1), "total"))
+        total = client.known[key] if key in client.known else _meta(self.search(client, self.lower, 1, 1), "total")
         requests = None if total is None else math.ceil(total / self.page_size)
         return Estimate(self.span, f"POST {self.path}", total, requests)
 
@@ -250,7 +249,12 @@ class Searched:
     klass: str = None  # a klass's own context: the klass must still exist when the stream is read
 
     def _check_klass(self, client, stream_name):
-        if self.klass is not None and self.klass not in {klass.name for klass in read_klasses(client)}:
+        if self.klass is None:
+            return
+        # One read of the klass list serves every klass stream of the run.
+        if "klass names" not in client.known:
+            client.known["klass names"] = {klass.name for klass in read_klasses(client)}
+        if self.klass not in client.known["klass names"]:
             raise TapError(f"stream {stream_name}: klass {self.klass!r} is no longer in the org (GET /v1/klasses); "
                            f"run --discover again and deselect the stream")
 

@@ -74,7 +74,7 @@ class CountingClient:
     def __init__(self, total):
         self.total = total
         self.asked = []
-        self.search_totals = {}
+        self.known = {}
 
     def request(self, _method, path, _kind, params=None, body=None):
         self.asked.append((path, params, body))
