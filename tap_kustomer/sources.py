@@ -155,15 +155,26 @@ class FieldChoice:
     """The names an updated-at criterion may go by, best guess first; the first one the API accepts stays.
 
     Inside a klass context (`kobject_<klass>`) Kustomer may call it `kobject_updated_at` or
-    `kobject_<klass>_updated_at`: the docs do not say which, and a 400 on the first request says it."""
+    `kobject_<klass>_updated_at`: the docs do not say which, and a 400 on the first request says it. The
+    form one klass's search took (the index of its name) is tried first by the next klass's."""
 
     def __init__(self, names):
         self.names = list(names)
+        self.forms = tuple(self.names)
         self.settled = len(self.names) == 1
 
     @property
     def name(self):
         return self.names[0]
+
+    @property
+    def form(self):
+        return self.forms.index(self.names[0])
+
+    def prefer(self, form):
+        """Ask by the name at `form` first, when nothing was asked yet."""
+        if not self.settled and form is not None and len(self.names) == len(self.forms):
+            self.names.insert(0, self.names.pop(form))
 
     def refused(self, exc):
         """Move on to the next name after a 400, or raise it when no name is left or one already worked."""
@@ -193,6 +204,8 @@ class SearchSpan:
 
     def search(self, client, lower, page, page_size, exact=False):
         """One search request of records updated at or after `lower` (exactly at it, with `exact`)."""
+        form_key = ("criterion form", self.path)
+        self.field.prefer(client.known.get(form_key))
         while True:
             body = search_body(self.context, self.field.name, lower, exact)
             try:
@@ -202,6 +215,8 @@ class SearchSpan:
                 self.field.refused(exc)
                 continue
             self.field.settled = True
+            if len(self.field.forms) > 1:
+                client.known[form_key] = self.field.form
             if page == 1:
                 client.known[self._count_key(lower, exact)] = _meta(payload, "total")
             return payload

@@ -10,7 +10,7 @@ from tests.e2e.harness import (START_DATE, TAP, assert_complete, discover, expec
                                run_tap, select, write_json)
 from tests.e2e.test_sync import metric_line
 from tests.ecosystem.tools import SINGER_CHECK_TAP, TARGET_STITCH, pipe, read_jsonl, require
-from tests.sandbox import Dataset, make_token
+from tests.sandbox import Dataset, SimOptions, make_token
 from tests.sandbox.klasses import KLASS_SPECS
 from tests.sandbox.records import render
 from tap_kustomer.transform import snake_case
@@ -267,3 +267,23 @@ def test_check_without_a_catalog_lists_every_klass_stream_with_its_record_count(
     for stream, records in klass_truth(sim, served).items():
         # The archive and standard rows together: every record of the klass, counted once.
         assert counts[stream] == len(records), (stream, result.stdout)
+
+
+@pytest.mark.parametrize("accepted", ["generic", "prefixed", "both"])
+def test_either_name_for_a_klass_updated_at_criterion_reads_every_klass_and_is_learnt_once_a_run(
+        tmp_path, start_sim, dataset, served, accepted):
+    """Kustomer may call the criterion `kobject_updated_at` or `kobject_<klass>_updated_at` inside a klass
+    context (UNCERTAIN): whichever the simulator accepts, every klass stream is read whole, over both search
+    endpoints (start_date is years before the horizon), and the name refused costs at most one 400 per
+    endpoint a run, however many klass streams there are."""
+    sim = start_sim(SimOptions(klass_updated_at=accepted), dataset=dataset)
+    config = make_config(sim)
+    streams = ["kobjects_order", "kobjects_subscription", "kobjects_ecomm_order"]
+    run = run_tap(tmp_path, config, select(discover(tmp_path, config), streams))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_complete(klass_truth(sim, served), run.records, streams)
+    refused = [entry["path"] for entry in sim.requests if entry["status"] == 400]
+    archive = "/v1/customers/archive/search"
+    assert {path: refused.count(path) for path in set(refused)} == (
+        {"/v1/customers/search": 1, archive: 1} if accepted == "prefixed" else {}), refused
+    assert any(entry["path"] == archive and entry["status"] == 200 for entry in sim.requests)
