@@ -10,23 +10,22 @@ class SingerWriter:
     def __init__(self, sink=None, clock=time.time):
         self.sink = sink or sys.stdout.buffer
         self._clock = clock
-        self._millisecond = None
-        self._suffix = b"}\n"
+        self._suffix = None
+        self.extracted()
 
     def schema(self, stream, schema, key_properties, bookmark_properties):
         self._line({"type": "SCHEMA", "stream": stream, "schema": schema,
                     "key_properties": list(key_properties), "bookmark_properties": list(bookmark_properties)})
 
-    def record(self, stream_prefix, record):
-        """`stream_prefix` comes from record_prefix(): the constant head of every RECORD of a stream.
-
-        `time_extracted` is the millisecond the record is written, which follows the read of its page
-        within that page's handling; loaders store it (target-postgres as `_sdc_extracted_at`). The tail
-        that carries it is rebuilt once a millisecond, not once a record."""
+    def extracted(self):
+        """The records written from now on were extracted now: called as each page arrives. Their
+        `time_extracted` (loaders store it, target-postgres as `_sdc_extracted_at`) is the millisecond their
+        page was read, and the tail of the RECORD line that carries it is built once a page."""
         millisecond = int(self._clock() * 1000)
-        if millisecond != self._millisecond:
-            self._millisecond = millisecond
-            self._suffix = b',"time_extracted":"' + _rfc3339(millisecond).encode() + b'"}\n'
+        self._suffix = b',"time_extracted":"' + _rfc3339(millisecond).encode() + b'"}\n'
+
+    def record(self, stream_prefix, record):
+        """`stream_prefix` comes from record_prefix(): the constant head of every RECORD of a stream."""
         self.sink.write(stream_prefix + _escape_line_separators(orjson.dumps(record)) + self._suffix)
 
     def state(self, value):

@@ -115,6 +115,7 @@ class Sync:
         progress = Progress(stream.name, reading.start, reading.end)
         try:
             for page in source_of(stream).read(self.client, reading):
+                self.writer.extracted()
                 for resource in page.resources:
                     records.write(resource)
                 summary.records += len(page.resources)

@@ -20,11 +20,13 @@ def test_line_separators_are_escaped_and_values_kept():
     assert second["value"]["note"] == "\u2028"
 
 
-def test_time_extracted_follows_the_clock_by_the_millisecond():
+def test_time_extracted_is_when_the_page_was_read_to_the_millisecond():
     sink = io.BytesIO()
-    moments = iter([100.0001, 100.0004, 101.25])
+    moments = iter([99.0, 100.0004, 101.25])
     writer = SingerWriter(sink, clock=lambda: next(moments))
-    for index in range(3):
-        writer.record(record_prefix("tags"), {"id": str(index)})
+    for page in (["a", "b"], ["c"]):
+        writer.extracted()
+        for record_id in page:
+            writer.record(record_prefix("tags"), {"id": record_id})
     stamps = [json.loads(line)["time_extracted"] for line in sink.getvalue().splitlines()]
     assert stamps == ["1970-01-01T00:01:40.000Z", "1970-01-01T00:01:40.000Z", "1970-01-01T00:01:41.250Z"]
