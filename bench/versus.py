@@ -1,6 +1,8 @@
 """The tap's CPU per record against an earlier commit's, on the same data, in alternating runs.
 
     .venv/bin/python -m bench.versus <git revision> [--rounds 5] [--scale 0.5] [--history-days 700]
+    .venv/bin/python -m bench.versus <git revision> --instructions
+
 
 Both taps sync every search and list stream of the bench profile (scaled) from one simulator, unthrottled,
 in turns: earlier, now, earlier, now... On a shared two-core machine a run's CPU moves by a tenth or more
@@ -8,9 +10,14 @@ from one run to the next, so each round's pair is compared (paired ratio) and th
 figure. History defaults to 700 days, inside the search horizon, so that a tap from before archive search
 reads the same records as today's. The earlier tap is the revision's `tap_kustomer` package, taken with
 `git archive` into bench/work/versus/ and run with this venv's interpreter and dependencies.
+
+With --instructions each tap runs once under valgrind's callgrind on two small data sets (1/50 and 3/50
+of the bench profile; about two and a half minutes in all), and the figure is the instructions each extra
+record costs: a count that does not move with the machine's load, where CPU seconds move by a tenth.
 """
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +58,40 @@ def prepare(label, argv, sim, start):
     return [*argv, "--config", config, "--catalog", catalog]
 
 
+def dataset_at(args, scale):
+    spec = PROFILES["bench"]
+    counts = {name: max(1, round(count * scale)) for name, count in spec["counts"].items()}
+    dataset = Dataset.generate(seed=args.seed, counts=counts, tie_bursts=spec["tie_bursts"],
+                               now=int(time.time() * 1000), history_days=args.history_days)
+    return dataset, start_before_oldest(dataset)
+
+
+def instructions(args, commit, earlier):
+    """Instructions per record, from the difference between two data sizes (start-up cancels out)."""
+    counted = {}
+    for scale in (0.02, 0.06):
+        dataset, start = dataset_at(args, scale)
+        with Simulator(dataset, SimOptions(rate_limits=False)) as sim:
+            for label, argv in ((commit, earlier), ("now", [str(OUR_TAP)])):
+                command = prepare(label, argv, sim, start)
+                out = VERSUS / f"{label}.callgrind.jsonl"
+                with open(out, "wb") as stdout:
+                    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                                          stdout=stdout, stderr=subprocess.PIPE, cwd=VERSUS, check=False)
+                collected = re.search(rb"Collected : (\d+)", done.stderr)
+                if done.returncode != 0 or collected is None:
+                    raise SystemExit(f"{label} under valgrind: exit {done.returncode}; see {out}")
+                counted[label, scale] = (int(collected.group(1)), read_singer(out).records)
+                print(f"{label:>8}: {counted[label, scale][0]:,} instructions, {counted[label, scale][1]:,} records",
+                      flush=True)
+    per_record = {}
+    for label in (commit, "now"):
+        (small, small_records), (large, large_records) = counted[label, 0.02], counted[label, 0.06]
+        per_record[label] = (large - small) / (large_records - small_records)
+        print(f"{label:>8}: {per_record[label]:,.0f} instructions per record")
+    print(f"now / {commit}, instructions per record: {per_record['now'] / per_record[commit]:.3f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.versus", description=__doc__.splitlines()[0])
     parser.add_argument("revision", help="the earlier commit, e.g. aec3324 (before issue 10's structure)")
@@ -58,14 +99,14 @@ def main(argv=None):
     parser.add_argument("--scale", type=float, default=0.5, help="volume relative to the bench profile")
     parser.add_argument("--history-days", type=int, default=700)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--instructions", action="store_true", help="count instructions with valgrind instead")
     args = parser.parse_args(argv)
     VERSUS.mkdir(parents=True, exist_ok=True)
     commit, earlier = earlier_tap(args.revision)
-    spec = PROFILES["bench"]
-    counts = {name: max(1, round(count * args.scale)) for name, count in spec["counts"].items()}
-    dataset = Dataset.generate(seed=args.seed, counts=counts, tie_bursts=spec["tie_bursts"],
-                               now=int(time.time() * 1000), history_days=args.history_days)
-    start = start_before_oldest(dataset)
+    if args.instructions:
+        instructions(args, commit, earlier)
+        return
+    dataset, start = dataset_at(args, args.scale)
     runs = {commit: [], "now": []}
     with Simulator(dataset, SimOptions(rate_limits=False)) as sim:
         commands = {commit: prepare(commit, earlier, sim, start), "now": prepare("now", [str(OUR_TAP)], sim, start)}
