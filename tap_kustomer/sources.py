@@ -49,10 +49,10 @@ class ReadRange:
     settled: object  # the index has caught up with every update before this moment
     now: object  # the run's clock, which places the search horizon
     page_size: int  # as configured; each endpoint clamps it to its own maximum
-    owed_sweep: object = None  # the archive span an earlier run still owes, from this moment
+    archive_owed: object = None  # the archive span an earlier run still owes, from this moment
     seen: tuple = ()  # ids at `seen_at` (the bookmark) that an earlier run already read
     seen_at: object = None
-    owed_seen: tuple = ()  # ids at `owed_sweep` that an earlier run's archive span already read
+    archive_seen: tuple = ()  # ids at `archive_owed` that an earlier run's archive span already read
 
     @property
     def horizon_low(self):
@@ -63,18 +63,18 @@ class ReadRange:
         """The moment as far past `start` as the share of [start, end) read by `checkpoint`: the spans are not
         read in updatedAt order, so progress counts what the archive span still owes apart."""
         left = max(self.end - checkpoint.moment, timedelta(0))
-        if checkpoint.owed_sweep is not None:
+        if checkpoint.archive_owed is not None:
             archive_end = min(self.end, self.now - HORIZON + HORIZON_MARGIN)
-            left += max(archive_end - checkpoint.owed_sweep, timedelta(0))
+            left += max(archive_end - checkpoint.archive_owed, timedelta(0))
         return self.end - left
 
 
 @dataclass(frozen=True)
 class Checkpoint:
     moment: object  # every record updated before it has been read
-    owed_sweep: object = None  # the archive span is still to be read from this moment
+    archive_owed: object = None  # the archive span is still to be read from this moment
     seen: frozenset = frozenset()  # ids at `moment` already read (a run stopped inside a tie)
-    owed_seen: frozenset = frozenset()  # ids at `owed_sweep` the archive span already read
+    archive_seen: frozenset = frozenset()  # ids at `archive_owed` the archive span already read
 
 
 @dataclass(frozen=True)
@@ -199,6 +199,12 @@ class SearchSpan:
         self.field = field or FieldChoice([f"{context}_updated_at"])
         self.complete = True  # False once a walk stopped at a tie it could not prove whole
 
+    @property
+    def first_place(self):
+        """(lower, the ids an earlier run read there): where this span goes on from before its first page."""
+        ids, moment = self.resume
+        return self.lower, frozenset(ids) if moment == self.lower else frozenset()
+
     def _count_key(self, lower, exact):
         return "search total", self.path, self.context, self.field.name, lower, exact
 
@@ -291,12 +297,12 @@ class Searched:
         standard = SearchSpan("standard", STANDARD_SEARCH_PATH, self.context, (max(start, low), end), reading,
                               choices[STANDARD_SEARCH_PATH], resume)
         # An end_date before the horizon leaves the standard span empty: the archive span is then the range.
-        spans = [standard] if standard.lower < standard.upper or reading.owed_sweep is not None else []
+        spans = [standard] if standard.lower < standard.upper or reading.archive_owed is not None else []
         # What may be in the archive: a start before the horizon's upper bound, or a span an earlier run owes.
         near = reading.now - HORIZON + HORIZON_MARGIN
         owed = [(start, resume)] if start < near else []
-        if reading.owed_sweep is not None:
-            owed.append((reading.owed_sweep, (reading.owed_seen, reading.owed_sweep)))
+        if reading.archive_owed is not None:
+            owed.append((reading.archive_owed, (reading.archive_seen, reading.archive_owed)))
         if owed:
             lower, archive_resume = min(owed, key=lambda item: item[0])
             spans.append(SearchSpan("archive", ARCHIVE_SEARCH_PATH, self.context, (lower, min(end, max(lower, near))),
@@ -314,8 +320,7 @@ class Searched:
         moment, seen = reading.start, frozenset(reading.seen) if reading.seen_at == reading.start else frozenset()
         # An archive span read alone is the range itself: the bookmark follows it, as it follows search.
         archive = next((span for span in spans[1:] if span.span == "archive"), None)
-        owed = (archive.lower, frozenset(archive.resume[0]) if archive.resume[1] == archive.lower else frozenset()) \
-            if archive is not None else (None, frozenset())
+        owed = archive.first_place if archive is not None else (None, frozenset())
         for span in spans:
             if span is archive:
                 # Set now, not when the run started: the edge has moved on while the standard span was read.
@@ -458,8 +463,8 @@ class WithFallback:
         except BadRequest as exc:
             LOGGER.warning("%s: %s; reading %s instead", self.name, exc.detail or exc, self._fallback_label())
             # What the primary still owed behind the bookmark (its archive span) is the fallback's to read too.
-            if reading.owed_sweep is not None and reading.owed_sweep < reading.start:
-                reading = replace(reading, start=reading.owed_sweep)
+            if reading.archive_owed is not None and reading.archive_owed < reading.start:
+                reading = replace(reading, start=reading.archive_owed)
             yield from self.fallback.read(client, reading)
 
     def estimate(self, client, reading):

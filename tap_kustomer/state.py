@@ -13,19 +13,19 @@ from .custom_types import KLASS_STREAM_PREFIX
 from .streams import REPLICATION_KEY, STREAMS_BY_NAME
 from .timeutil import format_timestamp, parse_timestamp
 
-SWEEP_KEY = "archive_sweep_from"
+ARCHIVE_OWED_KEY = "archive_sweep_from"
 # Ids already read at the bookmark's moment, kept while a run is inside a tie: a resumed run skips them
 # instead of reading the tie again. At most one search's results (10,000 ids, about 270 kB).
 SEEN_KEY = "seen_at_bookmark"
 # The same for the archive span: ids already read at `archive_sweep_from`.
-SWEEP_SEEN_KEY = "archive_seen"
+ARCHIVE_SEEN_KEY = "archive_seen"
 
 
 class Bookmark(NamedTuple):
     moment: object  # None: no bookmark yet
-    owed_sweep: object = None  # the archive span is owed from here
+    archive_owed: object = None  # the archive span is owed from here
     seen: tuple = ()  # ids read at `moment`
-    owed_seen: tuple = ()  # ids read at `owed_sweep`
+    archive_seen: tuple = ()  # ids read at `archive_owed`
 
 
 def load_state_file(path):
@@ -62,9 +62,9 @@ def normalise_state(data):
             value = {REPLICATION_KEY: value}
         if not isinstance(value, dict) or REPLICATION_KEY not in value:
             raise StateError(f"state: bookmark for {stream} must look like {{\"updated_at\": \"<timestamp>\"}}")
-        keys = (REPLICATION_KEY, SWEEP_KEY) if value.get(SWEEP_KEY) is not None else (REPLICATION_KEY,)
+        keys = (REPLICATION_KEY, ARCHIVE_OWED_KEY) if value.get(ARCHIVE_OWED_KEY) is not None else (REPLICATION_KEY,)
         clean["bookmarks"][stream] = {key: format_timestamp(_moment(stream, key, value[key])) for key in keys}
-        for key in (SEEN_KEY, SWEEP_SEEN_KEY):
+        for key in (SEEN_KEY, ARCHIVE_SEEN_KEY):
             seen = value.get(key)
             if seen:
                 if not isinstance(seen, list) or not all(isinstance(item, str) for item in seen):
@@ -94,19 +94,19 @@ def get_bookmark(state, stream):
     value = state["bookmarks"].get(stream)
     if not value:
         return Bookmark(None)
-    owed = value.get(SWEEP_KEY)
+    owed = value.get(ARCHIVE_OWED_KEY)
     return Bookmark(parse_timestamp(value[REPLICATION_KEY]), None if owed is None else parse_timestamp(owed),
-                    tuple(value.get(SEEN_KEY, ())), tuple(value.get(SWEEP_SEEN_KEY, ())))
+                    tuple(value.get(SEEN_KEY, ())), tuple(value.get(ARCHIVE_SEEN_KEY, ())))
 
 
-def set_bookmark(state, stream, moment, owed_sweep=None, seen=(), owed_seen=()):
+def set_bookmark(state, stream, moment, archive_owed=None, seen=(), archive_seen=()):
     value = {REPLICATION_KEY: format_timestamp(moment)}
-    if owed_sweep is not None:
-        value[SWEEP_KEY] = format_timestamp(owed_sweep)
+    if archive_owed is not None:
+        value[ARCHIVE_OWED_KEY] = format_timestamp(archive_owed)
     if seen:
         value[SEEN_KEY] = sorted(seen)
-    if owed_sweep is not None and owed_seen:
-        value[SWEEP_SEEN_KEY] = sorted(owed_seen)
+    if archive_owed is not None and archive_seen:
+        value[ARCHIVE_SEEN_KEY] = sorted(archive_seen)
     state["bookmarks"][stream] = value
 
 

@@ -18,9 +18,6 @@ from .summary import DriftLog
 from .timeutil import utc_now
 from .transform import transform_record
 
-# Pages of these spans are archive search requests, which the summary counts apart.
-ARCHIVE_SPANS = ("archive",)
-
 
 @dataclass
 class StreamSummary:
@@ -91,14 +88,14 @@ class Sync:
             config.start_date, bookmark.moment - timedelta(seconds=config.lookback_seconds))
         end = min(signpost, config.end_date) if config.end_date else signpost
         # An archive span owed from before a start_date raised since is owed from the start_date only.
-        owed, owed_seen = bookmark.owed_sweep, bookmark.owed_seen
+        owed, archive_seen = bookmark.archive_owed, bookmark.archive_seen
         if owed is not None and owed < config.start_date:
-            owed, owed_seen = config.start_date, ()
+            owed, archive_seen = config.start_date, ()
         return ReadRange(stream=stream_name, start=start, end=end,
                          # Search lags behind writes: a bookmark past this could skip updates shown late.
                          settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
-                         page_size=config.page_size_limit, owed_sweep=owed, seen=bookmark.seen,
-                         seen_at=bookmark.moment, owed_seen=owed_seen)
+                         page_size=config.page_size_limit, archive_owed=owed, seen=bookmark.seen,
+                         seen_at=bookmark.moment, archive_seen=archive_seen)
 
     def _run_stream(self, selection):
         stream = selection.stream
@@ -127,7 +124,8 @@ class Sync:
                     # The page goes out now rather than sit in the buffer through a wait for the budget.
                     self.writer.flush()
                 if page.span is not None:
-                    summary.archive_requests += page.span in ARCHIVE_SPANS
+                    # Pages of the archive span are archive search requests, which the summary counts apart.
+                    summary.archive_requests += page.span == "archive"
                     progress.page(summary.records, page.span,
                                   reading.covered_to(page.checkpoint) if page.checkpoint is not None else None)
                 self._check_stop()
@@ -146,14 +144,14 @@ class Sync:
             self.writer.flush()
 
     def _save(self, stream_name, checkpoint, floor, settled):
-        if checkpoint.moment < floor and checkpoint.owed_sweep == get_bookmark(self.state, stream_name).owed_sweep:
+        if checkpoint.moment < floor and checkpoint.archive_owed == get_bookmark(self.state, stream_name).archive_owed:
             # Still reading the lookback before the bookmark: the bookmark, with its ids, stands as it is.
             self.writer.state(self.state)
             return
         moment = max(floor, min(checkpoint.moment, settled))
         # The ids read at the checkpoint's moment say nothing of another moment.
         seen = checkpoint.seen if moment == checkpoint.moment else ()
-        set_bookmark(self.state, stream_name, moment, checkpoint.owed_sweep, seen, checkpoint.owed_seen)
+        set_bookmark(self.state, stream_name, moment, checkpoint.archive_owed, seen, checkpoint.archive_seen)
         self.writer.state(self.state)
 
     def _check_stop(self):

@@ -59,10 +59,10 @@ def test_a_bookmark_owing_its_archive_span_keeps_where_and_the_ids_read_there(tm
         "seen_at_bookmark": ["c9"], "archive_seen": ["c2", "c1"]}}}), encoding="utf-8")
     state = load_state_file(str(path))
     bookmark = get_bookmark(state, "customers")
-    assert bookmark.owed_sweep.isoformat() == "2023-05-01T10:00:00.123000+00:00"
-    assert bookmark.seen == ("c9",) and bookmark.owed_seen == ("c2", "c1")
-    set_bookmark(state, "customers", bookmark.moment, bookmark.owed_sweep, bookmark.seen, bookmark.owed_seen)
+    assert bookmark.archive_owed.isoformat() == "2023-05-01T10:00:00.123000+00:00"
+    assert bookmark.seen == ("c9",) and bookmark.archive_seen == ("c2", "c1")
+    set_bookmark(state, "customers", bookmark.moment, bookmark.archive_owed, bookmark.seen, bookmark.archive_seen)
     assert state["bookmarks"]["customers"]["archive_seen"] == ["c1", "c2"]
     # Once the archive span is done, its ids go with it.
-    set_bookmark(state, "customers", bookmark.moment, None, bookmark.seen, bookmark.owed_seen)
+    set_bookmark(state, "customers", bookmark.moment, None, bookmark.seen, bookmark.archive_seen)
     assert "archive_seen" not in state["bookmarks"]["customers"]

@@ -13,7 +13,7 @@ EDGE = NOW - HORIZON
 
 def plan(start, owed=None, end=NOW, archive=True):
     reading = ReadRange(stream="customers", start=start, end=end, settled=end, now=NOW, page_size=500,
-                        owed_sweep=owed)
+                        archive_owed=owed)
     return [(span.span, span.lower, span.upper) for span in Searched("customer", archive=archive).spans(reading)]
 
 
@@ -37,7 +37,7 @@ def test_a_start_well_inside_the_horizon_makes_no_archive_request():
 def test_an_archive_span_an_earlier_run_owes_goes_on_from_where_it_stopped_with_the_ids_read_there():
     owed = EDGE - timedelta(days=300)
     reading = ReadRange(stream="customers", start=NOW - timedelta(days=10), end=NOW, settled=NOW, now=NOW,
-                        page_size=500, owed_sweep=owed, owed_seen=("c1", "c2"), seen=("x",),
+                        page_size=500, archive_owed=owed, archive_seen=("c1", "c2"), seen=("x",),
                         seen_at=NOW - timedelta(days=10))
     spans = Searched("customer").spans(reading)
     assert [(span.span, span.lower, span.upper) for span in spans] == [
@@ -120,7 +120,7 @@ def test_an_end_date_before_the_horizon_reads_the_archive_alone_and_the_bookmark
     assert [path for path, _, _ in client.asked] == [ARCHIVE_SEARCH_PATH]
     assert [len(page.resources) for page in pages] == [2]
     assert pages[-1].checkpoint.moment == datetime(2023, 1, 1, tzinfo=timezone.utc)
-    assert pages[-1].checkpoint.owed_sweep is None
+    assert pages[-1].checkpoint.archive_owed is None
 
 
 class ShiftingTieClient(CountingClient):
@@ -149,14 +149,14 @@ def test_an_archive_span_stopped_at_a_tie_it_cannot_prove_whole_stays_owed_from_
     reading = ReadRange(stream="customers", start=start, end=NOW, settled=NOW, now=NOW, page_size=2)
     pages = list(Searched("customer").read(ShiftingTieClient(), reading))
     last = pages[-1].checkpoint
-    assert last.owed_sweep == datetime(2022, 3, 1, tzinfo=timezone.utc), last
-    assert set(last.owed_seen) == {"a", "b", "c"}
+    assert last.archive_owed == datetime(2022, 3, 1, tzinfo=timezone.utc), last
+    assert set(last.archive_seen) == {"a", "b", "c"}
 
 
 def test_a_fallback_after_a_refusal_also_reads_what_the_archive_span_owed():
     owed = NOW - timedelta(days=1_500)
     reading = ReadRange(stream="companies", start=NOW - timedelta(days=3), end=NOW, settled=NOW, now=NOW,
-                        page_size=100, owed_sweep=owed)
+                        page_size=100, archive_owed=owed)
     starts = []
 
     class Refused:
@@ -180,7 +180,7 @@ def test_an_archive_span_owed_from_before_a_raised_start_date_is_read_from_the_s
     state = {"bookmarks": {"customers": {"updated_at": "2026-11-29T00:00:00.000Z",
                                          "archive_sweep_from": "2019-01-01T00:00:00.000Z", "archive_seen": ["c1"]}}}
     reading = Sync(config, [], state, None, None, clock=lambda: NOW).reading("customers")
-    assert reading.owed_sweep == config.start_date and not reading.owed_seen
+    assert reading.archive_owed == config.start_date and not reading.archive_seen
     state["bookmarks"]["customers"]["archive_sweep_from"] = "2024-01-01T00:00:00.000Z"
     reading = Sync(config, [], state, None, None, clock=lambda: NOW).reading("customers")
-    assert reading.owed_sweep == datetime(2024, 1, 1, tzinfo=timezone.utc) and reading.owed_seen == ("c1",)
+    assert reading.archive_owed == datetime(2024, 1, 1, tzinfo=timezone.utc) and reading.archive_seen == ("c1",)
