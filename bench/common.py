@@ -14,7 +14,7 @@ import orjson
 
 from tests.sandbox import Dataset
 from tests.sandbox.catalog import SEARCH_STREAMS
-from tests.sandbox.data import PROFILES
+from tests.sandbox.data import HISTORY_DAYS, PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
@@ -29,12 +29,13 @@ STREAM_OF_CONTEXT = dict(SEARCH_STREAMS)
 DAY_MS = 86_400_000
 
 
-def bench_dataset(seed, anchor_ms, factor=1.0):
+def bench_dataset(seed, anchor_ms, factor=1.0, history_days=HISTORY_DAYS):
     """The bench profile with every regular count scaled by `factor`. Tie bursts are kept as they are:
     they shape pages, not volume, and they stay under 500 so the published tap does not loop."""
     spec = PROFILES["bench"]
     counts = {name: max(1, round(count * factor)) for name, count in spec["counts"].items()}
-    return Dataset.generate(seed=seed, counts=counts, tie_bursts=spec["tie_bursts"], now=anchor_ms)
+    return Dataset.generate(seed=seed, counts=counts, tie_bursts=spec["tie_bursts"], now=anchor_ms,
+                            history_days=history_days)
 
 
 def start_before_oldest(dataset):

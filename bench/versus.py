@@ -23,10 +23,11 @@ import subprocess
 import sys
 import time
 
-from tests.sandbox import Dataset, SimOptions, Simulator
+from tests.sandbox import SimOptions, Simulator
 
-from .common import LISTS, OUR_TAP, PROFILES, ROOT, SEARCH, WORK, measured, read_singer, select, \
+from .common import LISTS, OUR_TAP, ROOT, SEARCH, WORK, bench_dataset, measured, read_singer, select, \
     start_before_oldest, write_json
+from .ours import UNTHROTTLED, OurTap
 
 VERSUS = WORK / "versus"
 
@@ -49,9 +50,7 @@ def earlier_tap(revision):
 
 def prepare(label, argv, sim, start):
     """Config and catalog (the tap's own discovery, every search and list stream selected) for one tap."""
-    config = write_json(VERSUS / f"{label}.config.json",
-                        {"api_token": sim.token, "start_date": start, "base_url": sim.url, "page_size_limit": 500,
-                         "search_requests_per_minute": 100_000})
+    config = write_json(VERSUS / f"{label}.config.json", OurTap.config(sim, start, **UNTHROTTLED))
     # Run from outside the checkout, so that its own package is not the one imported first.
     found = subprocess.run([*argv, "--config", config, "--discover"], capture_output=True, check=True, cwd=VERSUS)
     catalog = write_json(VERSUS / f"{label}.catalog.json", select(json.loads(found.stdout), SEARCH + LISTS))
@@ -59,10 +58,7 @@ def prepare(label, argv, sim, start):
 
 
 def dataset_at(args, scale):
-    spec = PROFILES["bench"]
-    counts = {name: max(1, round(count * scale)) for name, count in spec["counts"].items()}
-    dataset = Dataset.generate(seed=args.seed, counts=counts, tie_bursts=spec["tie_bursts"],
-                               now=int(time.time() * 1000), history_days=args.history_days)
+    dataset = bench_dataset(args.seed, int(time.time() * 1000), scale, args.history_days)
     return dataset, start_before_oldest(dataset)
 
 
