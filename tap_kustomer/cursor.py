@@ -12,7 +12,9 @@ one ends the walk, since everything placed before it has been read.
 
 Keyset paging stalls only when one timestamp T holds more records than a page. Then the walk pages
 `updated_at == T` by offset (TieWalk), checks the ids read against the tie's size, pages it again if
-its order shifted or a member left it, and carries on just after T.
+its order shifted or a member left it, and carries on just after T. The last page of a pass asks
+`updated_at >= T` at the same offset: the tie's tail, then what follows it, so that page is not half
+empty; where the tie ends on it tells whether the tie kept the size its count gave.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +36,9 @@ TICK = timedelta(milliseconds=1)
 # The walk's modes. KEYSET: page 1 of `>= cursor`. TIE: offset pages over `>= T` while T holds more
 # records than a page. DONE: finished.
 KEYSET, TIE, DONE = "keyset", "tie", "done"
+# How a tie can end without a record after it being read. UNSURE: it could not be proven whole this run,
+# so the walk ends at T with the ids read there. RAN_OUT: a `>= T` page showed nothing after it.
+UNSURE, RAN_OUT = "unsure", "ran out"
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,12 @@ class TieWalk:
     member left the tie (it was updated), so the pass cannot prove completeness. If the API refuses
     `equals`, it asks `>= T` instead, and the tie ends at the first settled record placed after T.
 
+    The page a count says is a pass's last (a closing page) asks `>= T` at the same offset, so its free
+    places hold the records after the tie. The tie must end on it exactly where the count said: the
+    place before is a record at T and the place there one after T. Anything else says the tie changed,
+    and the pass proves nothing. A member shown with a newer stamp than its place still sits inside
+    the counted places, as with `equals`.
+
     `seen` holds the ids already emitted at T (never emitted twice). `placed` holds the ids returned in
     the tie since its size last changed: records leave a tie when they are updated (and reappear later
     at their new timestamp), so only ids returned since the last change prove the tie was read whole.
@@ -101,15 +112,28 @@ class TieWalk:
         self.placed = set()
         self.idle_passes = 0
         self.passes = 0
-        # The tie could not be proven whole this run: the walk ends at T, with the ids read there.
-        self.unsure = False
+        # How the tie ended when no record after it was read: UNSURE or RAN_OUT (see their definitions).
+        self.ending = None
 
     @property
     def last_page(self):
         return max(min(self.limits.result_cap // self.page_size, PAGE_CAP), 1)
 
+    @property
+    def counted_size(self):
+        """The tie's size as this pass's pages have counted it exactly, or None."""
+        tie_pass = self.pass_state
+        return tie_pass.totals[-1] if self.exact and tie_pass.totals and tie_pass.counted else None
+
+    @property
+    def closing(self):
+        """Is the next page the pass's last by its count, with room after the tie? Then it asks `>= T`."""
+        size = self.counted_size
+        return size is not None and self.page > 1 and (self.page - 1) * self.page_size < size < \
+            self.page * self.page_size
+
     def query(self):
-        return SearchQuery(self.moment, self.page, self.page_size, self.exact)
+        return SearchQuery(self.moment, self.page, self.page_size, self.exact and not self.closing)
 
     def refused(self):
         """The API refused the last query: ask it another way, or say there is none."""
@@ -127,24 +151,32 @@ class TieWalk:
 
     def accept(self, page):
         """(indexes of tie records to emit, index where records after the tie start or None, done)."""
+        exact = self.exact
+        if self.closing:
+            closed = self._accept_closing(page)
+            if closed is not None:
+                return closed
+            # The tie does not end where it was counted: this page is read as any `>= T` page, and the
+            # pass, left uncounted, proves the tie whole only if the next one ends at the same place.
+            exact = False
         fresh, end_index = [], None
         tie_pass = self.pass_state
-        if self.exact and page.total is not None and tie_pass.totals and page.total != tie_pass.totals[-1]:
+        if exact and page.total is not None and tie_pass.totals and page.total != tie_pass.totals[-1]:
             tie_pass.changed = True
         reached = (self.page - 1) * self.page_size + len(page.ids)
-        if not self.exact or page.total is None or page.total < reached:
+        if not exact or page.total is None or page.total < reached:
             # No count, or one capped below what the pages show: it cannot tell that the tie shrank.
             tie_pass.counted = False
-        if page.total is not None:
+        if exact and page.total is not None:
             tie_pass.totals.append(page.total)
         for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
-            if not self.exact and stamp > self.moment:
+            if not exact and stamp > self.moment:
                 if stamp < self.limits.settled:
                     # Asking `>= T`, the tie ends at the first settled record after it.
                     end_index = index
                     break
                 # A version newer than its place may sit inside the tie: its end cannot be told this run.
-                self.unsure = True
+                self.ending = UNSURE
                 return fresh, None, True
             tie_pass.ids.add(record_id)
             if stamp == self.moment and record_id not in self.seen:
@@ -160,8 +192,31 @@ class TieWalk:
                                 f"all without loss")
             self.page += 1
             return fresh, None, False
-        return fresh, end_index, self._end_pass((self.page - 1) * self.page_size +
-                                                (len(page.ids) if end_index is None else end_index))
+        done = self._end_pass((self.page - 1) * self.page_size + (len(page.ids) if end_index is None else end_index))
+        if done and self.ending is None and not exact and end_index is None:
+            self.ending = RAN_OUT
+        return fresh, end_index, done
+
+    def _accept_closing(self, page):
+        """A closing page on which the tie ends where it was counted, as `accept` answers; else None."""
+        size = self.counted_size
+        stamps, ends_at = page.timestamps, size - (self.page - 1) * self.page_size
+        if ends_at < len(stamps):
+            held = stamps[ends_at - 1] == self.moment < stamps[ends_at]
+        else:
+            held = ends_at == len(stamps) and stamps[-1] == self.moment and not page_has_more(page, self.page_size)
+        if not held:
+            # The count was capped, or the tie changed since it was counted.
+            return None
+        fresh = [index for index in range(ends_at) if stamps[index] == self.moment and page.ids[index] not in self.seen]
+        self.seen.update(page.ids[index] for index in fresh)
+        self.pass_state.ids.update(page.ids[:ends_at])
+        if not self._end_pass(size):
+            return fresh, None, False
+        if ends_at < len(stamps):
+            return fresh, ends_at, True
+        self.ending = self.ending or RAN_OUT
+        return fresh, None, True
 
     def _end_pass(self, size):
         tie_pass, self.pass_state = self.pass_state, _TiePass()
@@ -184,7 +239,7 @@ class TieWalk:
         if self.passes >= MAX_TIE_PASSES:
             # Members keep leaving the tie (updated during the sync, so past this run's end): stop here, just
             # before the tie, and let the next run read what stays in it.
-            self.unsure = True
+            self.ending = UNSURE
             return True
         # Fewer ids than the tie holds: its order moved between pages, or it shrank. Walk it again.
         self.idle_passes = self.idle_passes + 1 if grown == 0 else 0
@@ -265,8 +320,8 @@ class SearchWalk:
         fresh, after, done = self.tie.accept(page)
         if not done:
             return fresh
-        moment, exact, tie_page_size = self.tie.moment, self.tie.exact, self.tie.page_size
-        if self.tie.unsure:
+        moment, ending, tie_page_size = self.tie.moment, self.tie.ending, self.tie.page_size
+        if ending == UNSURE:
             self.tie, self.mode, self.complete = None, DONE, False
             if moment < self.limits.settled:
                 self.newest = Cursor(moment, set(self.cursor.seen))
@@ -278,8 +333,7 @@ class SearchWalk:
         self.mode = KEYSET if self.cursor.moment < self.limits.end else DONE
         if after is not None:
             return fresh + self._keyset(page, after, tie_page_size)
-        if not exact:
-            # Asked `>= T`, the tie ran to the end of the results: nothing comes after it.
+        if ending == RAN_OUT:
             self.mode = DONE
         return fresh
 

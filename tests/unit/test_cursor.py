@@ -376,3 +376,89 @@ def test_a_tie_read_with_gte_stops_before_a_version_it_cannot_place_instead_of_p
     moment, seen = walk.checkpoint
     assert moment == at(5) and seen <= set(emitted)
     assert all(rid in emitted or stamp >= moment for rid, stamp in records.items())
+
+
+def _walk_logged(search, *args, **kwargs):
+    """run_walk, with the queries it asked."""
+    asked = []
+
+    def logged(query):
+        asked.append(query)
+        return search(query)
+
+    logged.records, logged.shown = search.records, search.shown
+    logged.__dict__["requests"] = 0
+    emitted, walk = run_walk(_Counting(logged, search), *args, **kwargs)
+    return emitted, walk, asked
+
+
+class _Counting:
+    """A FakeSearch seen through a wrapper: the walk's harness reads `requests`, `records` and `shown`."""
+
+    def __init__(self, call, search):
+        self.call, self.search = call, search
+
+    def __call__(self, query):
+        return self.call(query)
+
+    def __getattr__(self, name):
+        return getattr(self.search, name)
+
+
+def test_a_ties_last_page_is_asked_with_gte_and_carries_what_follows_it():
+    records = spread(100, start=-400)
+    records.update({f"t{index:05d}": at(0) for index in range(1_200)})
+    records.update(spread(1_700, start=100))
+    emitted, _, asked = _walk_logged(FakeSearch(records), at(-400), at(100_000), page_size=500)
+    assert sorted(emitted) == sorted(records) and len(emitted) == len(set(emitted))
+    tie_pages = [(query.page, query.exact) for query in asked if query.lower == at(0)]
+    # keyset page 1 at T (the tie shows), `equals` pages 1 and 2, then page 3 as `>= T`: 200 of the tie
+    # and the first 300 records after it, so the keyset goes on from there.
+    assert tie_pages == [(1, False), (1, True), (2, True), (3, False)]
+    assert len(asked) == 8
+
+
+def test_a_tie_at_the_end_of_the_results_ends_the_walk_on_its_last_page():
+    records = {f"t{index:05d}": at(0) for index in range(1_200)}
+    search = FakeSearch(records)
+    emitted, walk = run_walk(search, at(0), at(100), page_size=500)
+    assert sorted(emitted) == sorted(records) and walk.finished
+    # keyset page 1, `equals` pages 1 and 2, and a short `>= T` page 3: nothing after the tie to ask for
+    assert search.requests == 4
+
+
+@pytest.mark.parametrize("change", ["leave", "join", "leave and join"])
+@pytest.mark.parametrize("shuffle_seed", [None, 6])
+def test_a_tie_that_changes_before_its_last_page_is_read_again(change, shuffle_seed):
+    # The last `equals` page counted the tie; before the `>= T` page that should close it, a member is
+    # updated away, or a record the index places late joins it (so T is not settled yet).
+    records = {f"t{index:05d}": at(10) for index in range(1_200)}
+    records.update(spread(900, start=20))
+
+    def change_the_tie(search):
+        # after the keyset pages at 0 and at T and the `equals` pages 1 and 2
+        if search.requests != 4:
+            return
+        if "leave" in change:
+            search.records["t00003"] = at(50_000)
+        if "join" in change:
+            search.records["late"] = at(10)
+
+    search = FakeSearch(records, shuffle_seed=shuffle_seed)
+    emitted, walk = run_walk(search, at(0), at(1_000), page_size=500, on_request=change_the_tie,
+                             settled=at(5) if "join" in change else None)
+    assert len(emitted) == len(set(emitted))
+    # An unsettled stamp may stop the walk: the next run, from its checkpoint, reads the rest.
+    moment, seen = walk.checkpoint
+    rest, _ = run_walk(search, moment, at(1_000), page_size=500, seen=seen)
+    assert {rid for rid, stamp in search.records.items() if stamp < at(1_000)} <= set(emitted) | set(rest)
+
+
+@pytest.mark.parametrize("total_cap", [1_100, 1_150])
+def test_a_count_capped_inside_the_last_page_is_caught_by_where_the_tie_ends(total_cap):
+    records = {f"t{index:05d}": at(0) for index in range(1_200)}
+    records.update(spread(400, start=1))
+    search = FakeSearch(records, total_cap=total_cap)
+    emitted, _ = run_walk(search, at(0), at(1_000), page_size=500)
+    assert sorted(emitted) == sorted(records)
+    assert len(emitted) == len(set(emitted))
