@@ -39,6 +39,10 @@ KEYSET, TIE, DONE = "keyset", "tie", "done"
 # How a tie can end without a record after it being read. UNSURE: it could not be proven whole this run,
 # so the walk ends at T with the ids read there. RAN_OUT: a `>= T` page showed nothing after it.
 UNSURE, RAN_OUT = "unsure", "ran out"
+# How a tie's pages are asked. CLOSING: `== T`, but the page the count says is the pass's last `>= T` (see
+# TieWalk). EQUALS: `== T` only, once a closing page showed the tie not ending where it was counted. GTE:
+# `>= T` only, once the API refused `equals`.
+CLOSING, EQUALS, GTE = "closing", "equals", "gte"
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,12 @@ class TieWalk:
     `equals`, it asks `>= T` instead, and the tie ends at the first settled record placed after T.
 
     The page a count says is a pass's last (a closing page) asks `>= T` at the same offset, so its free
-    places hold the records after the tie. The tie must end on it exactly where the count said: the
-    place before is a record at T and the place there one after T. Anything else says the tie changed,
-    and the pass proves nothing. A member shown with a newer stamp than its place still sits inside
-    the counted places, as with `equals`.
+    places hold the records after the tie. It counts only if the tie ends on it exactly where counted:
+    the place before shows T and the place there a settled stamp after T (an unsettled one may be a
+    member shown newer than its place, the tie then larger than counted). Otherwise the count was capped
+    or the tie changed: the same page is asked again with `equals`, and so is every page of the tie
+    from then on, as without closing pages. A member shown newer inside the counted places is placed
+    but not emitted, as with `equals`.
 
     `seen` holds the ids already emitted at T (never emitted twice). `placed` holds the ids returned in
     the tie since its size last changed: records leave a tie when they are updated (and reappear later
@@ -105,7 +111,7 @@ class TieWalk:
         self.seen = seen
         self.limits = limits
         self.page_size = page_size
-        self.exact = True  # asking `== T`; False once the API refused that and `>= T` is asked
+        self.asking = CLOSING
         self.page = 1
         self.pass_state = _TiePass()
         self.size = None  # the tie's size where the last pass ended
@@ -120,6 +126,10 @@ class TieWalk:
         return max(min(self.limits.result_cap // self.page_size, PAGE_CAP), 1)
 
     @property
+    def exact(self):
+        return self.asking != GTE
+
+    @property
     def counted_size(self):
         """The tie's size as this pass's pages have counted it exactly, or None."""
         tie_pass = self.pass_state
@@ -129,8 +139,8 @@ class TieWalk:
     def closing(self):
         """Is the next page the pass's last by its count, with room after the tie? Then it asks `>= T`."""
         size = self.counted_size
-        return size is not None and self.page > 1 and (self.page - 1) * self.page_size < size < \
-            self.page * self.page_size
+        return self.asking == CLOSING and size is not None and self.page > 1 and \
+            (self.page - 1) * self.page_size < size < self.page * self.page_size
 
     def query(self):
         return SearchQuery(self.moment, self.page, self.page_size, self.exact and not self.closing)
@@ -144,33 +154,27 @@ class TieWalk:
             self.page = offset // SAFE_PAGE_SIZE + 1
             return True
         if self.exact:
-            self.exact = False
+            self.asking = GTE
             self.page, self.pass_state = 1, _TiePass()
             return True
         return False
 
     def accept(self, page):
         """(indexes of tie records to emit, index where records after the tie start or None, done)."""
-        exact = self.exact
         if self.closing:
-            closed = self._accept_closing(page)
-            if closed is not None:
-                return closed
-            # The tie does not end where it was counted: this page is read as any `>= T` page, and the
-            # pass, left uncounted, proves the tie whole only if the next one ends at the same place.
-            exact = False
+            return self._accept_closing(page)
         fresh, end_index = [], None
         tie_pass = self.pass_state
-        if exact and page.total is not None and tie_pass.totals and page.total != tie_pass.totals[-1]:
+        if self.exact and page.total is not None and tie_pass.totals and page.total != tie_pass.totals[-1]:
             tie_pass.changed = True
         reached = (self.page - 1) * self.page_size + len(page.ids)
-        if not exact or page.total is None or page.total < reached:
+        if not self.exact or page.total is None or page.total < reached:
             # No count, or one capped below what the pages show: it cannot tell that the tie shrank.
             tie_pass.counted = False
-        if exact and page.total is not None:
+        if page.total is not None:
             tie_pass.totals.append(page.total)
         for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps)):
-            if not exact and stamp > self.moment:
+            if not self.exact and stamp > self.moment:
                 if stamp < self.limits.settled:
                     # Asking `>= T`, the tie ends at the first settled record after it.
                     end_index = index
@@ -193,21 +197,21 @@ class TieWalk:
             self.page += 1
             return fresh, None, False
         done = self._end_pass((self.page - 1) * self.page_size + (len(page.ids) if end_index is None else end_index))
-        if done and self.ending is None and not exact and end_index is None:
+        if done and self.ending is None and not self.exact and end_index is None:
             self.ending = RAN_OUT
         return fresh, end_index, done
 
     def _accept_closing(self, page):
-        """A closing page on which the tie ends where it was counted, as `accept` answers; else None."""
+        """`accept` for a closing page; one on which the tie does not end where counted is asked again."""
         size = self.counted_size
         stamps, ends_at = page.timestamps, size - (self.page - 1) * self.page_size
         if ends_at < len(stamps):
-            held = stamps[ends_at - 1] == self.moment < stamps[ends_at]
+            held = stamps[ends_at - 1] == self.moment < stamps[ends_at] < self.limits.settled
         else:
             held = ends_at == len(stamps) and stamps[-1] == self.moment and not page_has_more(page, self.page_size)
         if not held:
-            # The count was capped, or the tie changed since it was counted.
-            return None
+            self.asking = EQUALS
+            return [], None, False
         fresh = [index for index in range(ends_at) if stamps[index] == self.moment and page.ids[index] not in self.seen]
         self.seen.update(page.ids[index] for index in fresh)
         self.pass_state.ids.update(page.ids[:ends_at])

@@ -462,3 +462,47 @@ def test_a_count_capped_inside_the_last_page_is_caught_by_where_the_tie_ends(tot
     emitted, _ = run_walk(search, at(0), at(1_000), page_size=500)
     assert sorted(emitted) == sorted(records)
     assert len(emitted) == len(set(emitted))
+
+
+def test_a_member_shown_newer_where_a_capped_count_ends_the_tie_does_not_end_it():
+    # The count (11) is capped below the tie (13); the member at place 11 shows a version the index has
+    # not placed yet, so it looks like the first record after the tie. It is not: the tie goes on.
+    records = {f"t{index:02d}": at(0) for index in range(13)}
+    records.update(spread(5, start=1))
+    search = FakeSearch(records, total_cap=11, shown={"t11": at(500)})
+    emitted, _ = run_walk(search, at(0), at(1_000), page_size=5, settled=at(400))
+    assert set(records) - {"t11"} <= set(emitted)
+
+
+def test_a_tie_that_grows_and_shrinks_back_to_its_last_size_is_read_again():
+    # One member leaves and a record joins between passes, then another leaves before the closing page:
+    # the tie ends where the pass before ended, but this pass's own counts said it had changed.
+    records = {f"a{index:02d}": at(10) for index in range(9)}
+    records.update(spread(6, start=20))
+
+    def change(search):
+        moves = {3: ("a00", at(50_000)), 4: ("a99", at(10)), 6: ("a05", at(50_000))}
+        if search.requests in moves:
+            record_id, stamp = moves[search.requests]
+            search.records[record_id] = stamp
+
+    search = FakeSearch(records)
+    emitted, _ = run_walk(search, at(0), at(1_000), page_size=4, on_request=change)
+    assert {rid for rid, stamp in search.records.items() if stamp < at(1_000)} <= set(emitted)
+
+
+@pytest.mark.parametrize("total_cap", [None, 1_100])
+def test_a_settled_tie_before_unsettled_records_is_finished_in_the_run(total_cap):
+    # A member leaves before the closing page, or the count is capped: the tie is read with `equals`
+    # again, not with `>= T`, which would stop at the unsettled records after it and leave the tie unsure.
+    records = {f"t{index:05d}": at(10) for index in range(1_200)}
+    records.update(spread(300, start=20))
+
+    def leave(search):
+        if search.requests == 4 and total_cap is None:
+            search.records["t00003"] = at(50_000)
+
+    search = FakeSearch(records, total_cap=total_cap)
+    emitted, walk = run_walk(search, at(0), at(1_000), page_size=500, on_request=leave, settled=at(15))
+    assert walk.complete and walk.checkpoint[0] == at(10) + TICK
+    assert {rid for rid, stamp in search.records.items() if stamp == at(10)} <= set(emitted)
