@@ -180,6 +180,15 @@ def reachable(truth, edge_ms):
     return kept, dropped
 
 
+def keyset_floor(stamps, edge_ms, page=500):
+    """The fewest requests a walk that repeats its cursor's record on every page after a span's first needs
+    for records updated at `stamps`: per span (archive search before the edge, standard search from it),
+    one page of `page` records, then `page` - 1 new ones a page. Ties and bursts cost more than this."""
+    edge = datetime.fromtimestamp(edge_ms / 1000, timezone.utc)
+    archived = sum(1 for stamp in stamps if instant(stamp) < edge)
+    return sum(1 + -(-max(count - page, 0) // (page - 1)) for count in (archived, len(stamps) - archived) if count)
+
+
 def json_floor(bodies, loads=json.loads, observe=None, passes=1):
     """CPU seconds this thread needs to parse `bodies`, each result dropped at once as a tap would.
 

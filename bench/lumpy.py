@@ -18,7 +18,7 @@ import orjson
 
 from tests.sandbox import SimOptions, Simulator
 
-from .common import SEARCH, STREAM_OF_CONTEXT, ratio, reachable, start_before_oldest, versus_truth
+from .common import SEARCH, STREAM_OF_CONTEXT, keyset_floor, ratio, reachable, start_before_oldest, versus_truth
 from .ours import UNTHROTTLED
 from .stages import STREAM_OF_TYPE
 from .profiles import GOALS, LUMPY, PAGE, lumpy_dataset
@@ -79,7 +79,8 @@ def _ms(resource):
 
 def unthrottled(tap, dataset, start, label, tie_order=TIE_ORDER):
     with Simulator(dataset, SimOptions(rate_limits=False, record_bodies=True, tie_order=tie_order)) as sim:
-        truth, unreachable = reachable(sim.truth(), sim.search_edge())
+        edge = sim.search_edge()
+        truth, unreachable = reachable(sim.truth(), edge)
         run = tap.run(label, sim, SEARCH, start, **UNTHROTTLED)
         bodies = sim.served_bodies
     spans = _spans(run.entries)
@@ -90,13 +91,15 @@ def unthrottled(tap, dataset, start, label, tie_order=TIE_ORDER):
         used = spans.get(name, {"search": 0, "archive": 0})
         total = sum(used.values())
         streams[name] = {"records": records, "unreachable": unreachable.get(name, 0), **used, "requests": total,
-                         "ideal": math.ceil(records / PAGE), "per_1000": per_thousand(total, records),
+                         "ideal": math.ceil(records / PAGE), "floor": keyset_floor(truth.get(name, {}).values(), edge),
+                         "per_1000": per_thousand(total, records),
                          "missing": checked[name]["missing"], "duplicates": checked[name]["duplicates"],
                          "stale": checked[name]["stale"]}
     records = sum(item["records"] for item in streams.values())
     requests = sum(item["requests"] for item in streams.values())
     return {"streams": streams, "records": records, "requests": requests,
-            "ideal": sum(item["ideal"] for item in streams.values()), "per_1000": per_thousand(requests, records),
+            "ideal": sum(item["ideal"] for item in streams.values()),
+            "floor": sum(item["floor"] for item in streams.values()), "per_1000": per_thousand(requests, records),
             "ties": _ties(dataset, bodies), "wall": run.measured.wall, "cpu": run.measured.cpu,
             "error": None if run.ok else tap.stderr_tail(label)}
 
@@ -167,7 +170,7 @@ def print_lumpy(results):
         run = item["unthrottled"]
         print(f"\n{name}: ties of {item['tie']}, {item['history_days']} days, from {item['start']}"
               + (f"  ERROR {run['error']}" if run["error"] else ""))
-        print(f"{'stream':<14}{'records':>8}{'search':>8}{'archive':>8}{'total':>6}{'ideal':>6}"
+        print(f"{'stream':<14}{'records':>8}{'search':>8}{'archive':>8}{'total':>6}{'ideal':>6}{'floor':>6}"
               f"{'/1000':>7}  ties (size: pages)")
         for stream, row in run["streams"].items():
             ties = ", ".join(f"{tie['size']}:{tie['pages']}" for tie in run["ties"].get(stream, ()))
@@ -175,9 +178,10 @@ def print_lumpy(results):
             bad = "" if not (row["missing"] or row["duplicates"] or row["stale"]) else \
                 f" MISSING {row['missing']} DUP {row['duplicates']} STALE {row['stale']}"
             print(f"{stream:<14}{row['records']:>8,}{row['search']:>8}{row['archive']:>8}"
-                  f"{row['requests']:>6}{row['ideal']:>6}{_num(row['per_1000']):>7}  {ties}{lost}{bad}")
+                  f"{row['requests']:>6}{row['ideal']:>6}{row['floor']:>6}{_num(row['per_1000']):>7}"
+                  f"  {ties}{lost}{bad}")
         met = "yes" if run["per_1000"] is not None and run["per_1000"] <= item["goal_per_1000"] else "NO"
-        print(f"{'all':<14}{run['records']:>8,}{'':>16}{run['requests']:>6}{run['ideal']:>6}"
+        print(f"{'all':<14}{run['records']:>8,}{'':>16}{run['requests']:>6}{run['ideal']:>6}{run['floor']:>6}"
               f"{_num(run['per_1000']):>7}  goal <= {item['goal_per_1000']}: {met}")
         shuffled = item.get("shuffled")
         if shuffled:

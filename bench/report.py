@@ -140,21 +140,23 @@ def _print_streams(results):
     early = results.get("search_2020") or {"streams": {}}
     fill = full.get("page_fill", {})
     print(f"\ntarget 1 per stream (start {results['meta']['start'][:10]}; 2020: start 2020-01-01)")
-    print(f"{'stream':<14} {'records':>8} {'ideal':>6} {'requests':>9} {'archive':>8} {'/1000':>7} {'partial':>8} "
-          f"{'2020 req':>9} {'/1000':>7}")
+    print(f"{'stream':<14} {'records':>8} {'ideal':>6} {'floor':>6} {'requests':>9} {'archive':>8} {'/1000':>7} "
+          f"{'partial':>8} {'2020 req':>9} {'/1000':>7}")
     for name in SEARCH:
         ours, late = full["search"]["streams"][name], early["streams"].get(name, {})
         partial = fill.get(name, {})
-        print(f"{name:<14} {ours['records']:>8,} {ours['ideal']:>6} {ours['requests']:>9} "
+        print(f"{name:<14} {ours['records']:>8,} {ours['ideal']:>6} {_opt(ours.get('floor')):>6} {ours['requests']:>9} "
               f"{_opt(ours.get('archive')):>8} "
               f"{_num(ours['per_1000'], 3):>7} {_opt(_partial(partial)):>8} {_opt(late.get('requests')):>9} "
               f"{_num(late.get('per_1000'), 3):>7}")
     total = full["search"]
-    print(f"{'all':<14} {total['records']:>8,} {total['ideal']:>6} {total['requests']:>9} {'':>8} "
+    print(f"{'all':<14} {total['records']:>8,} {total['ideal']:>6} {_opt(total.get('floor')):>6} "
+          f"{total['requests']:>9} {'':>8} "
           f"{_num(total['per_1000'], 3):>7} {'':>8} {_opt(early.get('requests')):>9} "
           f"{_num(early.get('per_1000'), 3):>7}")
     print(f"(requests: standard and archive searches, both spend the search budget; records: those a search can "
-          f"serve, {sum((full.get('unreachable') or {}).values()):,} notes past the horizon left out)")
+          f"serve, {sum((full.get('unreachable') or {}).values()):,} notes past the horizon left out; floor: the "
+          f"fewest a walk needs that repeats its cursor's record on each page after a span's first)")
 
 
 def _print_stages(full):

@@ -5,8 +5,8 @@ import orjson
 
 from tests.sandbox import SimOptions, Simulator
 
-from .common import (LISTS, SEARCH, STREAM_OF_CONTEXT, instant, json_floor, json_floor_fresh, ratio, reachable,
-                     select, versus_truth)
+from .common import (LISTS, SEARCH, STREAM_OF_CONTEXT, instant, json_floor, json_floor_fresh, keyset_floor,
+                     ratio, reachable, select, versus_truth)
 from .ours import UNTHROTTLED
 from .stages import breakdown
 
@@ -27,20 +27,22 @@ def per_thousand(requests, records):
     return None if not records else 1000 * requests / records
 
 
-def search_figures(run, truth):
+def search_figures(run, truth, edge_ms):
     """Target 1's figures: search requests (standard and archive: both spend the search budget) per stream
-    and per 1,000 records the API can serve (see common.reachable)."""
+    and per 1,000 records the API can serve (see common.reachable), beside the ideal and the keyset floor."""
     streams = {}
     for name in SEARCH:
         records = len(truth.get(name, {}))
         standard, archive = run.requests["search"].get(name, 0), run.requests["archive"].get(name, 0)
         used = standard + archive
         streams[name] = {"records": records, "requests": used, "search": standard, "archive": archive,
-                         "ideal": -(-records // PAGE), "per_1000": per_thousand(used, records)}
+                         "ideal": -(-records // PAGE), "floor": keyset_floor(truth.get(name, {}).values(), edge_ms),
+                         "per_1000": per_thousand(used, records)}
     records = sum(item["records"] for item in streams.values())
     used = sum(item["requests"] for item in streams.values())
     return {"streams": streams, "records": records, "requests": used, "ideal": -(-records // PAGE),
-            "per_1000": per_thousand(used, records), "ok": run.ok}
+            "floor": sum(item["floor"] for item in streams.values()), "per_1000": per_thousand(used, records),
+            "ok": run.ok}
 
 
 class PageFill:
@@ -78,7 +80,7 @@ def _sync_with_floor(tap, sim, label, start):
         "records": records, "requests": run.requests, "unreachable": unreachable,
         "served": {"bodies": len(bodies), "bytes": sum(map(len, bodies))},
         "truth": versus_truth(truth, run.output, SEARCH + LISTS),
-        "search": search_figures(run, truth), "page_fill": fill.streams,
+        "search": search_figures(run, truth, sim.search_edge()), "page_fill": fill.streams,
         "cpu": {"tap": cpu, "floor_json": floor, "floor_json_fresh": floor_fresh,
                 "ratio_fresh": ratio(cpu, floor_fresh), "floor_orjson": floor_orjson, "ratio": ratio(cpu, floor),
                 "ratio_orjson": ratio(cpu, floor_orjson), "records_per_cpu_second": ratio(records, cpu)},
@@ -132,9 +134,10 @@ def incremental_figures(run, state, tap, label):
 def search_only(tap, dataset, start, label):
     """Target 1 from another start date: every search stream, unthrottled, bodies not kept."""
     with Simulator(dataset, SimOptions(rate_limits=False)) as sim:
-        truth, _ = reachable(sim.truth(), sim.search_edge())
+        edge = sim.search_edge()
+        truth, _ = reachable(sim.truth(), edge)
         run = tap.run(label, sim, SEARCH, start, **UNTHROTTLED)
-    figures = search_figures(run, truth)
+    figures = search_figures(run, truth, edge)
     figures["start"] = start
     figures["error"] = None if run.ok else tap.stderr_tail(label)
     figures["missing"] = sum(item["missing"] for item in versus_truth(truth, run.output, SEARCH).values())
