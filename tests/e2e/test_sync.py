@@ -2,13 +2,14 @@
 import json
 import signal
 import subprocess
+import time
 
 import pytest
 
 from tests.e2e.harness import (expected, ALL_STREAMS, LIST_STREAMS, SEARCH_STREAMS, TAP, duplicates, make_config,
                                assert_complete, group_records, parse_messages, run_tap, write_json)
 from tests.ecosystem.tools import SINGER_CHECK_TAP, require
-from tests.sandbox import SimOptions
+from tests.sandbox import Dataset, SimOptions
 
 
 def total_records(run):
@@ -69,6 +70,25 @@ def test_unstable_tie_order_loses_nothing(tmp_path, start_sim, catalog):
     assert run.returncode == 0, run.stderr[-2000:]
     assert_complete(expected(sim), run.records, SEARCH_STREAMS)
     assert all(duplicates(records) == 0 for records in run.records.values())
+
+
+def test_a_ties_last_page_carries_the_records_after_it(tmp_path, start_sim, catalog):
+    # 700 customers on one stamp, served in a stable order: `equals` page 1 counts the tie, and page 2,
+    # asked with `>= T`, holds its last 200 and then the customers after it.
+    dataset = Dataset.generate(seed=11, counts={"customers": 1_500}, tie_bursts={"customers": [(700, 100.0)]},
+                               now=int(time.time() * 1000))
+    sim = start_sim(SimOptions(tie_order="id", record_bodies=True), dataset=dataset)
+    run = run_tap(tmp_path, make_config(sim), catalog(["customers"]))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_complete(expected(sim), run.records, ["customers"])
+    assert duplicates(run.records["customers"]) == 0
+    tie = max(set(sim.truth()["customers"].values()), key=list(sim.truth()["customers"].values()).count)
+    clean = [entry for entry in sim.requests if entry["fault"] is None and entry["status"] == 200]
+    closing = [json.loads(body)["data"] for entry, body in zip(clean, sim.served_bodies)
+               if entry["kind"] == "search" and entry["page"] == 2]
+    stamps = [[item["attributes"]["updatedAt"] for item in page] for page in closing]
+    assert [page.count(tie) for page in stamps] == [200] and len(stamps[0]) > 200, stamps
+    assert all(stamp > tie for stamp in stamps[0][200:])
 
 
 def test_company_search_refused_falls_back_to_the_list(tmp_path, start_sim, catalog):
