@@ -506,3 +506,30 @@ def test_a_settled_tie_before_unsettled_records_is_finished_in_the_run(total_cap
     emitted, walk = run_walk(search, at(0), at(1_000), page_size=500, on_request=leave, settled=at(15))
     assert walk.complete and walk.checkpoint[0] == at(10) + TICK
     assert {rid for rid, stamp in search.records.items() if stamp == at(10)} <= set(emitted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(page_size=st.integers(min_value=2, max_value=8),
+       groups=st.lists(st.integers(min_value=1, max_value=32), min_size=1, max_size=6),
+       shuffle=st.one_of(st.none(), st.integers(0, 99)), links=st.booleans(),
+       updated_after=st.sets(st.integers(min_value=1, max_value=40), max_size=12), picker=st.randoms())
+def test_with_exact_counts_records_updated_mid_walk_lose_nothing(page_size, groups, shuffle, links, updated_after,
+                                                                  picker):
+    # Stamps held by up to four pages' worth of records; after some requests a record is updated (to a
+    # stamp past the walk's end). Every record still in range is read this run or by the next, which
+    # starts at this run's checkpoint.
+    records, stamp = {}, 0
+    for size in groups:
+        stamp += 1
+        records.update({f"r{len(records) + index:04d}": at(stamp) for index in range(size)})
+    end = at(stamp + 1)
+
+    def update(search):
+        if search.requests in updated_after:
+            search.records[picker.choice(sorted(search.records))] = at(10_000)
+
+    search = FakeSearch(records, shuffle_seed=shuffle, links=links)
+    emitted, walk = run_walk(search, at(0), end, page_size, on_request=update)
+    moment, seen = walk.checkpoint
+    rest, _ = run_walk(search, moment, end, page_size, seen=seen)
+    assert {rid for rid, stamp in search.records.items() if stamp < end} <= set(emitted) | set(rest)
