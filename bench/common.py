@@ -1,4 +1,5 @@
 """Shared by the bench and its peer lane: data sets, measured subprocesses, Singer output, the JSON floor."""
+import bisect
 import gc
 import json
 import statistics
@@ -181,12 +182,26 @@ def reachable(truth, edge_ms):
 
 
 def keyset_floor(stamps, edge_ms, page=500):
-    """The fewest requests a walk that repeats its cursor's record on every page after a span's first needs
-    for records updated at `stamps`: per span (archive search before the edge, standard search from it),
-    one page of `page` records, then `page` - 1 new ones a page. Ties and bursts cost more than this."""
+    """The fewest requests a keyset walk needs for records updated at `stamps`, per span (archive search
+    before the edge, standard search from it). Each page after a span's first asks `updated_at >=` the
+    last stamp the page before showed, so it repeats every record at that stamp the page before showed:
+    one record, or the part of a tie that a page boundary cut (ties are in a stable order here; a
+    reshuffled one costs more). A tie longer than a page is counted as paged by offset, with no repeat.
+    """
     edge = datetime.fromtimestamp(edge_ms / 1000, timezone.utc)
-    archived = sum(1 for stamp in stamps if instant(stamp) < edge)
-    return sum(1 + -(-max(count - page, 0) // (page - 1)) for count in (archived, len(stamps) - archived) if count)
+    ordered = sorted(instant(stamp) for stamp in stamps)
+    split = bisect.bisect_left(ordered, edge)
+    return sum(_span_floor(span, page) for span in (ordered[:split], ordered[split:]) if span)
+
+
+def _span_floor(ordered, page):
+    start, requests = 0, 0
+    while True:
+        requests += 1
+        if start + page >= len(ordered):
+            return requests
+        tie_start = bisect.bisect_left(ordered, ordered[start + page - 1], start)
+        start = tie_start if tie_start > start else start + page
 
 
 def json_floor(bodies, loads=json.loads, observe=None, passes=1):
