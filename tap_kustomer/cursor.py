@@ -14,7 +14,10 @@ Keyset paging stalls only when one timestamp T holds more records than a page. T
 `updated_at == T` by offset (TieWalk), checks the ids read against the tie's size, pages it again if
 its order shifted or a member left it, and carries on just after T. The last page of a pass asks
 `updated_at >= T` at the same offset: the tie's tail, then what follows it, so that page is not half
-empty; where the tie ends on it tells whether the tie kept the size its count gave.
+empty; where the tie ends on it tells whether the tie kept the size its count gave. A tie's first
+`equals` page does not ask again what the keyset page that found the tie showed: it starts 20 places
+before that page's end, and finding those 20 ids again in their places shows that the places before
+still hold what the keyset page showed.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +31,10 @@ PAGE_CAP = 100
 MAX_IDLE_TIE_PASSES = 8
 # A tie whose members keep leaving it is walked at most this many times in one run.
 MAX_TIE_PASSES = 12
+# A tie's first `equals` page shows again this many of the last ids the keyset page that found it showed,
+# and must show them in the same places. By chance alone (ties in a new order per request), 20 given ids
+# land on 20 given places of a tie longer than a page about once in 500^20 (1e54).
+ORDER_EVIDENCE = 20
 # A page size the API may refuse after page 1 (undocumented): ties are paged again at this size.
 SAFE_PAGE_SIZE = 100
 # Kustomer's timestamps have millisecond precision: the moment just after T is "strictly after T".
@@ -71,11 +78,19 @@ def page_has_more(page, requested_size):
 
 
 @dataclass(frozen=True)
+class SearchEndpoint:
+    """What a walk takes as given of the search endpoint it pages: its result cap, and how many ids a
+    tie's first `equals` page must show again in the same places (ORDER_EVIDENCE, see TieWalk)."""
+    result_cap: int = DEFAULT_RESULT_CAP
+    order_evidence: int = ORDER_EVIDENCE
+
+
+@dataclass(frozen=True)
 class WalkLimits:
-    """What a walk is given and never changes: where it ends, what is settled, the result cap."""
+    """What a walk is given and never changes: where it ends, what is settled, the endpoint it pages."""
     end: object
     settled: object  # before this moment the index has caught up with every update
-    result_cap: int = DEFAULT_RESULT_CAP
+    endpoint: SearchEndpoint = field(default_factory=SearchEndpoint)
 
 
 @dataclass
@@ -104,9 +119,18 @@ class TieWalk:
     `seen` holds the ids already emitted at T (never emitted twice). `placed` holds the ids returned in
     the tie since its size last changed: records leave a tie when they are updated (and reappear later
     at their new timestamp), so only ids returned since the last change prove the tie was read whole.
+
+    `shown`: the ids of the keyset page that found the tie, all at T, in its order. The first pass does
+    not ask those places again: it pages `order_evidence` records smaller, from page 2, so that its first
+    page starts that many places before the keyset page's end and shows its last ids again. If they are
+    in the same places, the `equals` query orders the tie as the keyset query did (undocumented: ties may
+    come in a new order per request, and that many ids do not fall in place by chance), and no member
+    before them left meanwhile (members leave a tie but none joins it, so one leaving shifts the rest
+    back): the places before hold what the keyset page showed, and the page's count covers them too.
+    Otherwise the pass starts again from page 1 at the keyset page's size.
     """
 
-    def __init__(self, moment, seen, page_size, limits):
+    def __init__(self, moment, seen, page_size, limits, shown=None):
         self.moment = moment
         self.seen = seen
         self.limits = limits
@@ -120,10 +144,13 @@ class TieWalk:
         self.passes = 0
         # How the tie ended when no record after it was read: UNSURE or RAN_OUT (see their definitions).
         self.ending = None
+        overlap = limits.endpoint.order_evidence
+        if shown is not None and len(shown) > 2 * overlap:
+            self.pass_state.shown, self.page_size, self.page = tuple(shown), len(shown) - overlap, 2
 
     @property
     def last_page(self):
-        return max(min(self.limits.result_cap // self.page_size, PAGE_CAP), 1)
+        return max(min(self.limits.endpoint.result_cap // self.page_size, PAGE_CAP), 1)
 
     @property
     def exact(self):
@@ -154,13 +181,22 @@ class TieWalk:
             self.page = offset // SAFE_PAGE_SIZE + 1
             return True
         if self.exact:
+            self._drop_shown()
             self.asking = GTE
             self.page, self.pass_state = 1, _TiePass()
             return True
         return False
 
+    def _drop_shown(self):
+        """Page the tie from its own page 1, at the keyset page's size."""
+        shown = self.pass_state.shown
+        if shown is not None:
+            self.page, self.page_size, self.pass_state = 1, len(shown), _TiePass()
+
     def accept(self, page):
         """(indexes of tie records to emit, index where records after the tie start or None, done)."""
+        if self.pass_state.shown is not None:
+            return self._accept_after_shown(page)
         if self.closing:
             return self._accept_closing(page)
         fresh, end_index = [], None
@@ -200,6 +236,25 @@ class TieWalk:
         if done and self.ending is None and not self.exact and end_index is None:
             self.ending = RAN_OUT
         return fresh, end_index, done
+
+    def _accept_after_shown(self, page):
+        """`accept` for the first page that shows the keyset page's last places again (see `shown`)."""
+        offset = (self.page - 1) * self.page_size
+        shown = self.pass_state.shown
+        again = len(shown) - offset
+        # Smaller, pages reach fewer places before the result cap: a tie that needs them all is paged at the
+        # keyset page's size.
+        fits = page.total is not None and page.total <= self.last_page * self.page_size
+        if fits and 0 < again <= len(page.ids) and tuple(page.ids[:again]) == shown[offset:] and \
+                all(stamp == self.moment for stamp in page.timestamps[:again]):
+            self.pass_state.shown = None
+            self.pass_state.ids.update(shown[:offset])
+            return self.accept(page)
+        fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
+                 if stamp == self.moment and record_id not in self.seen]
+        self.seen.update(page.ids[index] for index in fresh)
+        self._drop_shown()
+        return fresh, None, False
 
     def _accept_closing(self, page):
         """`accept` for a closing page; one on which the tie does not end where counted is asked again."""
@@ -262,13 +317,15 @@ class _TiePass:
         self.totals = []
         self.changed = False
         self.counted = True  # every page gave an exact count of the tie
+        # The first pass only: the ids of the keyset page that found the tie, until a page shows them again.
+        self.shown = None
 
 
 class SearchWalk:
     """Plans the queries for one search stream over [lower, end) and dedupes what they return."""
 
-    def __init__(self, lower, end, page_size, settled=None, seen=(), seen_at=None, result_cap=DEFAULT_RESULT_CAP):
-        self.limits = WalkLimits(end, end if settled is None else settled, result_cap)
+    def __init__(self, lower, end, page_size, settled=None, seen=(), seen_at=None, endpoint=None):
+        self.limits = WalkLimits(end, end if settled is None else settled, endpoint or SearchEndpoint())
         self.page_size = page_size
         # `seen`: ids a previous run already emitted at `seen_at` (it stopped inside a tie there), which is
         # `lower` unless a lookback starts the walk before it.
@@ -376,10 +433,10 @@ class SearchWalk:
             self.cursor = self._at(last, at_last | (cursor.seen if last == cursor.moment else set()))
             return fresh
         cursor.seen.update(at_last | (skip.seen if last == skip.moment else set()))
-        # The tie is paged from its own page 1, though the keyset page showed the same places: that page's
-        # total counts more than the tie, so a member updated away between it and page 2 would go unnoticed,
-        # and the records it shifts past a page boundary unread.
-        self.tie = TieWalk(last, cursor.seen, self.page_size, self.limits)
+        # The keyset page's total counts more than the tie, so it cannot tell whether a member was updated away
+        # before the tie's next page; the id that page finds at the keyset page's last place can (TieWalk).
+        shown = [ids[index] for index in indexes] if all(stamps[index] == last for index in indexes) else None
+        self.tie = TieWalk(last, cursor.seen, self.page_size, self.limits, shown)
         self.mode = TIE
         return fresh
 

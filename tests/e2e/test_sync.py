@@ -73,10 +73,13 @@ def test_unstable_tie_order_loses_nothing(tmp_path, start_sim, catalog):
     assert all(duplicates(records) == 0 for records in run.records.values())
 
 
-def test_a_ties_last_page_carries_the_records_after_it(tmp_path, start_sim, catalog):
-    # 700 customers on one stamp, served in a stable order: `equals` page 1 counts the tie, and page 2,
-    # asked with `>= T`, holds its last 200 and then the customers after it.
-    dataset = Dataset.generate(seed=11, counts={"customers": 1_500}, tie_bursts={"customers": [(700, 100.0)]},
+def test_a_tie_is_paged_from_the_keyset_pages_last_places_and_its_last_page_carries_what_follows(
+        tmp_path, start_sim, catalog):
+    # 1,200 customers on one stamp, served in a stable order. The keyset page that finds the tie shows its
+    # first 500; its first `equals` page starts at place 480 and shows those 20 ids again in place (so
+    # the tie shows whole on a page 1 once, not again for an `equals` page 1); its page 3, asked with
+    # `>= T`, holds its last 240 and then the customers after it.
+    dataset = Dataset.generate(seed=12, counts={"customers": 1_500}, tie_bursts={"customers": [(1_200, 100.0)]},
                                now=int(time.time() * 1000))
     sim = start_sim(SimOptions(tie_order="id", record_bodies=True), dataset=dataset)
     run = run_tap(tmp_path, make_config(sim), catalog(["customers"]))
@@ -85,11 +88,13 @@ def test_a_ties_last_page_carries_the_records_after_it(tmp_path, start_sim, cata
     assert duplicates(run.records["customers"]) == 0
     tie = Counter(sim.truth()["customers"].values()).most_common(1)[0][0]
     clean = [entry for entry in sim.requests if entry["fault"] is None and entry["status"] == 200]
-    closing = [json.loads(body)["data"] for entry, body in zip(clean, sim.served_bodies)
-               if entry["kind"] == "search" and entry["page"] == 2]
-    stamps = [[item["attributes"]["updatedAt"] for item in page] for page in closing]
-    assert [page.count(tie) for page in stamps] == [200] and len(stamps[0]) > 200, stamps
-    assert all(stamp > tie for stamp in stamps[0][200:])
+    pages = [(entry["page"], entry["page_size"], [item["attributes"]["updatedAt"] for item in json.loads(body)["data"]])
+             for entry, body in zip(clean, sim.served_bodies) if entry["kind"] == "search"]
+    assert sum(page == 1 and set(stamps) == {tie} for page, _, stamps in pages) == 1
+    later = [(page, size, stamps) for page, size, stamps in pages if page > 1]
+    assert [(page, size, stamps.count(tie)) for page, size, stamps in later] == [(2, 480, 480), (3, 480, 240)]
+    closing = later[1][2]
+    assert len(closing) > 240 and all(stamp > tie for stamp in closing[240:])
 
 
 def test_company_search_refused_falls_back_to_the_list(tmp_path, start_sim, catalog):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_kustomer.cursor import TICK, SearchPage, SearchWalk, page_has_more
+from tap_kustomer.cursor import TICK, SearchEndpoint, SearchPage, SearchWalk, page_has_more
 from tap_kustomer.errors import WalkError
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -217,14 +217,14 @@ def test_tie_beyond_the_result_cap_fails_loudly_instead_of_looping():
     records = {f"t{index}": at(0) for index in range(120)}
     search = FakeSearch(records, cap=50)
     with pytest.raises(WalkError, match="share updatedAt"):
-        run_walk(search, at(0), at(10), page_size=10, result_cap=50)
+        run_walk(search, at(0), at(10), page_size=10, endpoint=SearchEndpoint(result_cap=50))
 
 
 def test_tie_pages_never_request_past_the_cap():
     records = {f"t{index:03d}": at(0) for index in range(50)}
     records.update(spread(20, start=1))
     search = FakeSearch(records, cap=60)
-    emitted, _ = run_walk(search, at(0), at(100), page_size=10, result_cap=60)
+    emitted, _ = run_walk(search, at(0), at(100), page_size=10, endpoint=SearchEndpoint(result_cap=60))
     assert sorted(emitted) == sorted(records)
 
 
@@ -320,7 +320,8 @@ def test_after_a_tie_the_checkpoint_is_just_after_it_not_the_whole_tie():
 def test_any_data_is_walked_exactly_once(stamps, page_size, shuffle, links, totals, total_cap):
     records = {f"r{index:04d}": at(stamp * 3_600 * 24) for index, stamp in enumerate(stamps)}
     search = FakeSearch(records, shuffle_seed=shuffle, links=links, totals=totals, total_cap=total_cap)
-    emitted, _ = run_walk(search, at(0), at(41 * 3_600 * 24), page_size=page_size)
+    endpoint = SearchEndpoint(order_evidence=1) if shuffle is None else SearchEndpoint()
+    emitted, _ = run_walk(search, at(0), at(41 * 3_600 * 24), page_size=page_size, endpoint=endpoint)
     assert sorted(emitted) == sorted(records)
     assert len(emitted) == len(set(emitted))
 
@@ -388,11 +389,12 @@ def test_a_ties_last_page_is_asked_with_gte_and_carries_what_follows_it():
     emitted, _ = run_walk(search, at(-400), at(100_000), page_size=500)
     asked = search.asked
     assert sorted(emitted) == sorted(records) and len(emitted) == len(set(emitted))
-    tie_pages = [(query.page, query.exact) for query in asked if query.lower == at(0)]
-    # keyset page 1 at T (the tie shows), `equals` pages 1 and 2, then page 3 as `>= T`: 200 of the tie
-    # and the first 300 records after it, so the keyset goes on from there.
-    assert tie_pages == [(1, False), (1, True), (2, True), (3, False)]
-    assert len(asked) == 8
+    tie_pages = [(query.page, query.page_size, query.exact) for query in asked if query.lower == at(0)]
+    # keyset page 1 at T shows the tie's first 500; then 480-record pages from place 480: `equals` page 2
+    # (its first 20 ids are the keyset page's last 20, in place), and page 3 as `>= T` with the tie's last
+    # 240 and the first 240 records after it, so the keyset goes on from there.
+    assert tie_pages == [(1, 500, False), (2, 480, True), (3, 480, False)]
+    assert len(asked) == 7
 
 
 def test_a_tie_at_the_end_of_the_results_ends_the_walk_on_its_last_page():
@@ -400,8 +402,43 @@ def test_a_tie_at_the_end_of_the_results_ends_the_walk_on_its_last_page():
     search = FakeSearch(records)
     emitted, walk = run_walk(search, at(0), at(100), page_size=500)
     assert sorted(emitted) == sorted(records) and walk.finished
-    # keyset page 1, `equals` pages 1 and 2, and a short `>= T` page 3: nothing after the tie to ask for
-    assert search.requests == 4
+    # keyset page 1, `equals` page 2 from place 480, and a short `>= T` page 3: nothing after the tie
+    assert search.requests == 3
+
+
+@pytest.mark.parametrize("shuffle_seed", range(5))
+def test_ties_in_a_new_order_per_request_are_paged_from_their_first_place(shuffle_seed):
+    records = {f"t{index:05d}": at(0) for index in range(1_200)}
+    records.update(spread(300, start=10))
+    search = FakeSearch(records, shuffle_seed=shuffle_seed)
+    emitted, _ = run_walk(search, at(0), at(100_000), page_size=500)
+    assert sorted(emitted) == sorted(records) and len(emitted) == len(set(emitted))
+    equals_pages = [(query.page, query.page_size) for query in search.asked if query.exact]
+    assert equals_pages[:2] == [(2, 480), (1, 500)]
+
+
+@pytest.mark.parametrize("move", ["before the keyset page's last places", "among them", "after them"])
+def test_members_updated_away_before_the_first_equals_page_are_noticed(move):
+    # Between the keyset page that shows the tie and the `equals` page that shows its last 20 places
+    # again, members leave the tie: before those places the rest shift back.
+    records = {f"t{index:05d}": at(0) for index in range(1_200)}
+    records.update(spread(300, start=10))
+    # Members leaving before those places shift records past them unread, were the shift not noticed.
+    victims = {"before the keyset page's last places": [f"t{index:05d}" for index in range(10, 40)],
+               "among them": ["t00490"], "after them": ["t00700"]}[move]
+
+    def update_once(search):
+        if search.requests == 1:
+            search.records.update((victim, at(1_000_000)) for victim in victims)
+
+    search = FakeSearch(records)
+    emitted, walk = run_walk(search, at(0), at(100_000), page_size=500, on_request=update_once)
+    in_range = {rid for rid, stamp in search.records.items() if stamp < at(100_000)}
+    assert in_range <= set(emitted) and len(emitted) == len(set(emitted)) and walk.finished
+    equals_pages = [(query.page, query.page_size) for query in search.asked if query.exact]
+    # A shift moves other ids into those places: the pass starts from page 1.
+    assert equals_pages[0] == (2, 480)
+    assert ((1, 500) in equals_pages) == (move != "after them")
 
 
 @pytest.mark.parametrize("change", ["leave", "join", "leave and join"])
@@ -506,7 +543,10 @@ def test_with_exact_counts_records_updated_mid_walk_lose_nothing(page_size, grou
             search.records[picker.choice(sorted(search.records))] = at(10_000)
 
     search = FakeSearch(records, shuffle_seed=shuffle, links=links)
-    emitted, walk = run_walk(search, at(0), end, page_size, on_request=update)
+    # With pages this small, a tie's first `equals` page shows one id of the keyset page again, where the
+    # order is stable; in a new order per request no page is that long.
+    endpoint = SearchEndpoint(order_evidence=1) if shuffle is None else SearchEndpoint()
+    emitted, walk = run_walk(search, at(0), end, page_size, on_request=update, endpoint=endpoint)
     moment, seen = walk.checkpoint
-    rest, _ = run_walk(search, moment, end, page_size, seen=seen)
+    rest, _ = run_walk(search, moment, end, page_size, seen=seen, endpoint=endpoint)
     assert {rid for rid, stamp in search.records.items() if stamp < end} <= set(emitted) | set(rest)
