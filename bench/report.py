@@ -156,7 +156,7 @@ def _print_streams(results):
           f"{_num(early.get('per_1000'), 3):>7}")
     print(f"(requests: standard and archive searches, both spend the search budget; records: those a search can "
           f"serve, {sum((full.get('unreachable') or {}).values()):,} notes past the horizon left out; floor: the "
-          f"fewest a walk needs that repeats its cursor's record on each page after a span's first)")
+          f"fewest a keyset walk needs, each page repeating the records at the stamp the page before ended on)")
 
 
 def _print_stages(full):
