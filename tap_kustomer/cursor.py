@@ -129,7 +129,7 @@ class TieWalk:
     come in a new order per request, and that many ids do not fall in place by chance), and no member
     before them left meanwhile (members leave a tie but none joins it, so one leaving shifts the rest
     back): the places before hold what the keyset page showed, and the page's count covers them too.
-    Otherwise the pass starts again from page 1 at the keyset page's size.
+    Otherwise that pass goes on without them, and the next one reads them.
     """
 
     def __init__(self, moment, seen, page_size, limits, shown=None):
@@ -247,16 +247,19 @@ class TieWalk:
         # Smaller, pages reach fewer places before the result cap: a tie that needs them all is paged at the
         # keyset page's size.
         fits = page.total is not None and page.total <= self.last_page * self.page_size
-        if fits and 0 < again <= len(page.ids) and tuple(page.ids[:again]) == shown[offset:] and \
+        if not fits:
+            fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
+                     if stamp == self.moment and record_id not in self.seen]
+            self.seen.update(page.ids[index] for index in fresh)
+            self._drop_shown()
+            return fresh, None, False
+        self.pass_state.shown = None
+        if 0 < again <= len(page.ids) and tuple(page.ids[:again]) == shown[offset:] and \
                 all(stamp == self.moment for stamp in page.timestamps[:again]):
-            self.pass_state.shown = None
             self.pass_state.ids.update(shown[:offset])
-            return self.accept(page)
-        fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
-                 if stamp == self.moment and record_id not in self.seen]
-        self.seen.update(page.ids[index] for index in fresh)
-        self._drop_shown()
-        return fresh, None, False
+        # Otherwise the places before are not taken as read: this pass goes on without them and cannot prove
+        # the tie whole, and the next one reads them (its ids still count if the tie keeps its size).
+        return self.accept(page)
 
     def _accept_closing(self, page):
         """`accept` for a closing page; one on which the tie does not end where counted is asked again."""
@@ -436,7 +439,7 @@ class SearchWalk:
             return fresh
         cursor.seen.update(at_last | (skip.seen if last == skip.moment else set()))
         # The keyset page's total counts more than the tie, so it cannot tell whether a member was updated away
-        # before the tie's next page; the id that page finds at the keyset page's last place can (TieWalk).
+        # before the tie's next page; that page finding the keyset page's last ids again in place can (TieWalk).
         shown = [ids[index] for index in indexes] if all(stamps[index] == last for index in indexes) else None
         self.tie = TieWalk(last, cursor.seen, self.page_size, self.limits, shown)
         self.mode = TIE
