@@ -5,9 +5,11 @@ unit tests' search model, per API behaviour, printed as a table.
 
 Each walk: pages of 3 to 8 records (or 41 to 60 with --large), one to six timestamps each held by up to four
 pages' worth of records, and after each request, with a probability drawn per walk between a fifth and a
-half, one to three records updated to a stamp past the walk's end. A record is lost when it is still in
-range but neither this walk nor the next, started from this walk's checkpoint, emits it. A walk that stops
-with a WalkError is counted apart: it loses nothing, it stops the run.
+half, one to three records updated to a stamp past the walk's end. Then, as later runs would, walks with
+no updates start from each checkpoint until one reads to the end (at most four: a tie whose members keep
+leaving, or one in a new order per request that twelve passes did not cover, is left to the next run). A
+record is lost when it is still in range and none of them emits it: the bookmark has passed it. A walk
+that stops with a WalkError is counted apart: it loses nothing, it stops the run.
 """
 import argparse
 import random
@@ -18,6 +20,9 @@ from tap_kustomer.cursor import SearchEndpoint, SearchWalk
 from tap_kustomer.errors import WalkError
 from tests.unit.test_cursor import FakeSearch, Refused, at
 
+# Runs after the first, each from the checkpoint of the one before, while a walk stops at a tie it could
+# not prove whole.
+LATER_RUNS = 4
 # (label, FakeSearch options, tie order): the API behaviours the walk is built to tolerate.
 MODES = (
     ("exact counts, ties in a stable order", {}, "stable"),
@@ -72,13 +77,17 @@ def one_walk(rng, quirks, order, large):
     # Tiny pages cannot hold 20 ids again; where the order is stable, one is enough to exercise that path.
     endpoint = SearchEndpoint(order_evidence=1) if not (large or shuffled) else SearchEndpoint()
     try:
-        emitted, first = walk(search, at(0), end, page_size, update, endpoint=endpoint)
-        moment, seen = first.checkpoint
-        rest, _ = walk(search, moment, end, page_size, seen=seen, endpoint=endpoint)
+        emitted, last = walk(search, at(0), end, page_size, update, endpoint=endpoint)
+        for _ in range(LATER_RUNS):
+            if last.complete:
+                break
+            moment, seen = last.checkpoint
+            more, last = walk(search, moment, end, page_size, seen=seen, endpoint=endpoint)
+            emitted += more
     except WalkError:
         return "stopped"
     in_range = {rid for rid, stamp in search.records.items() if stamp < end}
-    return "lost" if in_range - set(emitted) - set(rest) else "whole"
+    return "lost" if in_range - set(emitted) else "whole"
 
 
 def main(argv=None):
