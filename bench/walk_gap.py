@@ -1,7 +1,7 @@
 """How often the search walk loses a record when records are updated while it pages: random walks of the
 unit tests' search model, per API behaviour, printed as a table.
 
-    .venv/bin/python -m bench.walk_gap [--walks 30000] [--seed 1]
+    .venv/bin/python -m bench.walk_gap [--walks 30000] [--seed 1] [--large]
 
 Each walk: pages of 3 to 8 records (or 41 to 60 with --large), one to six timestamps each held by up to four
 pages' worth of records, and after each request, with a probability drawn per walk between a fifth and a
