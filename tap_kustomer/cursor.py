@@ -29,9 +29,11 @@ DEFAULT_RESULT_CAP = 10_000
 PAGE_CAP = 100
 # A tie walked this many times without finding a new id is not going to complete. In a new order per request
 # a pass can miss a member by chance: with pages of 2 and a tie of 16, a third of passes miss a given one,
-# so 8 idle passes came by chance once in 5,000 such ties (found by the property test); 16 once in 25 million.
-MAX_IDLE_TIE_PASSES = 16
-# A tie whose members keep leaving it is walked at most this many times in one run.
+# so 8 idle passes came by chance once in 5,000 such ties (found by the property test); 10 once in 40,000 or so.
+MAX_IDLE_TIE_PASSES = 10
+# A tie whose members keep leaving it is walked at most this many times in one run. Above the idle limit, so
+# that a tie that can never complete (a member counted but never returned) stops the run, not every run at T
+# in silence.
 MAX_TIE_PASSES = 12
 # A tie's first `equals` page shows again this many of the last ids the keyset page that found it showed,
 # and must show them in the same places. By chance alone (ties in a new order per request), 20 given ids
@@ -147,7 +149,8 @@ class TieWalk:
         # How the tie ended when no record after it was read: UNSURE or RAN_OUT (see their definitions).
         self.ending = None
         overlap = limits.endpoint.order_evidence
-        if shown is not None and len(shown) > 2 * overlap:
+        if shown is not None and len(shown) > 2 * overlap and \
+                min(limits.endpoint.result_cap // (len(shown) - overlap), PAGE_CAP) >= 2:
             self.pass_state.shown, self.page_size, self.page = tuple(shown), len(shown) - overlap, 2
 
     @property
@@ -245,8 +248,8 @@ class TieWalk:
         shown = self.pass_state.shown
         again = len(shown) - offset
         # Smaller, pages reach fewer places before the result cap: a tie that needs them all is paged at the
-        # keyset page's size.
-        fits = page.total is not None and page.total <= self.last_page * self.page_size
+        # keyset page's size (one that fills the last of them exactly would look cut off by the cap).
+        fits = page.total is not None and page.total < self.last_page * self.page_size
         if not fits:
             fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
                      if stamp == self.moment and record_id not in self.seen]

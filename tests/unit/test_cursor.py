@@ -443,6 +443,52 @@ def test_members_updated_away_before_the_first_equals_page_are_noticed(move):
     assert ((1, 480) in equals_pages) == (move != "after them")
 
 
+@pytest.mark.parametrize("tie", [11, 12, 13])
+def test_a_tie_the_smaller_pages_would_only_just_reach_is_paged_at_the_keyset_pages_size(tie):
+    # Pages of 4 reach 12 places before a result cap of 15: a tie of 12 would fill the last of them exactly,
+    # which reads as cut off by the cap. (Found by review: the walk stopped with "more than 12 records".)
+    records = {f"t{index:03d}": at(0) for index in range(tie)}
+    records.update(spread(20, start=10))
+    search = FakeSearch(records, cap=15)
+    emitted, walk = run_walk(search, at(0), at(100), page_size=5,
+                             endpoint=SearchEndpoint(result_cap=15, order_evidence=1))
+    assert sorted(emitted) == sorted(records) and len(emitted) == len(set(emitted)) and walk.finished
+
+
+def test_a_result_cap_too_small_for_a_second_smaller_page_pages_the_tie_from_page_1():
+    # At 9 records a page a result cap of 15 allows page 1 only: the first `equals` page cannot be page 2.
+    # The keyset page shows a tie of 10; one member leaves before the tie is paged, so page 1 holds it all.
+    records = {f"t{index:03d}": at(0) for index in range(10)}
+    records.update(spread(20, start=10))
+
+    def shrink_once(search):
+        if search.requests == 1:
+            search.records["t003"] = at(1_000_000)
+
+    search = FakeSearch(records, cap=15)
+    emitted, walk = run_walk(search, at(0), at(100), page_size=10, on_request=shrink_once,
+                             endpoint=SearchEndpoint(result_cap=15, order_evidence=1))
+    in_range = {rid for rid, stamp in search.records.items() if stamp < at(100)}
+    assert in_range <= set(emitted) and walk.finished
+    assert [(query.page, query.page_size) for query in search.asked if query.exact][0] == (1, 10)
+
+
+def test_a_tie_member_counted_but_never_returned_stops_the_run_loudly():
+    # The API counts a member it never returns: no pass can complete. The run stops with one line, rather
+    # than end every run at T in silence (it did, while the idle limit was above the pass limit).
+    class Phantom(FakeSearch):
+        def __call__(self, query):
+            page = super().__call__(query)
+            kept = [index for index, record_id in enumerate(page.ids) if record_id != "t05"]
+            return SearchPage([page.ids[index] for index in kept], [page.timestamps[index] for index in kept],
+                              page.total, page.has_next, page.page_size)
+
+    records = {f"t{index:02d}": at(0) for index in range(12)}
+    records.update(spread(10, start=1))
+    with pytest.raises(WalkError, match="could be read after repeated passes"):
+        run_walk(Phantom(records), at(0), at(1_000), page_size=5)
+
+
 @pytest.mark.parametrize("change", ["leave", "join", "leave and join"])
 @pytest.mark.parametrize("shuffle_seed", [None, 6])
 def test_a_tie_that_changes_before_its_last_page_is_read_again(change, shuffle_seed):
