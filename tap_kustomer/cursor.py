@@ -19,7 +19,7 @@ empty; where the tie ends on it tells whether the tie kept the size its count ga
 before that page's end, and finding those 20 ids again in their places shows that the places before
 still hold what the keyset page showed.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from .errors import WalkError
@@ -39,6 +39,8 @@ MAX_TIE_PASSES = 12
 # and must show them in the same places. By chance alone (ties in a new order per request), 20 given ids
 # land on 20 given places of a tie longer than a page about once in 500^20 (1e54).
 ORDER_EVIDENCE = 20
+# The largest search page the API serves; it clamps larger ones to this.
+SEARCH_PAGE_MAX = 500
 # A page size the API may refuse after page 1 (undocumented): ties are paged again at this size.
 SAFE_PAGE_SIZE = 100
 # Kustomer's timestamps have millisecond precision: the moment just after T is "strictly after T".
@@ -71,6 +73,8 @@ class SearchPage:
     total: int = None
     has_next: bool = None
     page_size: int = None
+    # `total` is below a larger count the same walk was given, so below any cap the API puts on counts.
+    total_uncapped: bool = False
 
 
 def page_has_more(page, requested_size):
@@ -97,6 +101,22 @@ class WalkLimits:
     endpoint: SearchEndpoint = field(default_factory=SearchEndpoint)
 
 
+class CountsSeen:
+    """The largest `meta.total` any page of the walk reported. A count may be capped (an Elasticsearch-style
+    count stops at a limit), and a capped count of a tie that shrinks to the cap looks unchanged. A count
+    below one the same endpoint reported is below its cap, so it is exact."""
+
+    def __init__(self):
+        self.largest = None
+
+    def note(self, total):
+        if total is not None and (self.largest is None or total > self.largest):
+            self.largest = total
+
+    def below_cap(self, total):
+        return self.largest is not None and total < self.largest
+
+
 @dataclass
 class Cursor:
     """Where keyset paging goes on from: the timestamp, and the ids already emitted at it."""
@@ -109,8 +129,14 @@ class TieWalk:
 
     It asks `updated_at == T` (one criterion). The tie's size is where its last page ends, which holds
     whatever `meta.total` says (it may be capped); an uncapped total that changes between pages says a
-    member left the tie (it was updated), so the pass cannot prove completeness. If the API refuses
-    `equals`, it asks `>= T` instead, and the tie ends at the first settled record placed after T.
+    member left the tie (it was updated), so the pass cannot prove completeness. A total proves the tie
+    unchanged only below a larger one the walk was given (CountsSeen). If the API refuses `equals`, it
+    asks `>= T` instead, and the tie ends at the first settled record placed after T.
+
+    Without an uncapped count, a pass proves the tie whole only by ending where the pass before it ended,
+    and that end must show on one page. Where it falls on a page's first place (an empty `equals` page, or
+    a `>= T` page that starts after the tie), a member that left since the page before would have moved
+    it a place back, unseen: the next page straddles that place instead (`_straddle`).
 
     The page a count says is a pass's last (a closing page) asks `>= T` at the same offset, so its free
     places hold the records after the tie. It counts only if the tie ends on it exactly where counted:
@@ -208,9 +234,11 @@ class TieWalk:
         tie_pass = self.pass_state
         if self.exact and page.total is not None and tie_pass.totals and page.total != tie_pass.totals[-1]:
             tie_pass.changed = True
-        reached = (self.page - 1) * self.page_size + len(page.ids)
-        if not self.exact or page.total is None or page.total < reached:
-            # No count, or one capped below what the pages show: it cannot tell that the tie shrank.
+        offset = (self.page - 1) * self.page_size
+        reached = offset + len(page.ids)
+        if not self.exact or not page.total_uncapped or page.total < reached:
+            # No count, or one that may sit at its cap: a capped count of a tie that shrinks to the cap reads
+            # the same on every page, so it cannot tell that the tie shrank. (One that changes still says so.)
             tie_pass.counted = False
         if page.total is not None:
             tie_pass.totals.append(page.total)
@@ -237,7 +265,14 @@ class TieWalk:
                                 f"all without loss")
             self.page += 1
             return fresh, None, False
-        done = self._end_pass((self.page - 1) * self.page_size + (len(page.ids) if end_index is None else end_index))
+        size = offset + (len(page.ids) if end_index is None else end_index)
+        if size == offset and self.page > 1 and not tie_pass.counted and not tie_pass.changed:
+            # The tie seems to end on the page's first place, but a member that left since the page before
+            # shifted the rest back: its end is then a place earlier, and what lies there was never shown.
+            if self._straddle(offset):
+                return fresh, None, False
+            tie_pass.unverified = True
+        done = self._end_pass(size)
         if done and self.ending is None and not self.exact and end_index is None:
             self.ending = RAN_OUT
         return fresh, end_index, done
@@ -249,7 +284,7 @@ class TieWalk:
         again = len(shown) - offset
         # Smaller, pages reach fewer places before the result cap: a tie that needs them all is paged at the
         # keyset page's size (one that fills the last of them exactly would look cut off by the cap).
-        fits = page.total is not None and page.total < self.last_page * self.page_size
+        fits = page.total_uncapped and page.total < self.last_page * self.page_size
         if not fits:
             fresh = [index for index, (record_id, stamp) in enumerate(zip(page.ids, page.timestamps))
                      if stamp == self.moment and record_id not in self.seen]
@@ -263,6 +298,16 @@ class TieWalk:
         # Otherwise the places before are not taken as read: this pass goes on without them and cannot prove
         # the tie whole, and the next one reads them (its ids still count if the tie keeps its size).
         return self.accept(page)
+
+    def _straddle(self, offset):
+        """Ask next a page that holds the places on both sides of `offset`, so that where the tie ends is
+        shown, not inferred from two pages asked at different moments. False if no page size allows it."""
+        for size in [*range(self.page_size - 1, 1, -1), *range(self.page_size + 1, SEARCH_PAGE_MAX + 1)]:
+            page = offset // size + 1
+            if offset % size and page <= min(self.limits.endpoint.result_cap // size, PAGE_CAP):
+                self.page, self.page_size = page, size
+                return True
+        return False
 
     def _accept_closing(self, page):
         """`accept` for a closing page; one on which the tie does not end where counted is asked again."""
@@ -292,7 +337,7 @@ class TieWalk:
         # and miss ids shifted past a page boundary, so it proves nothing; a change between passes leaves
         # only this pass's ids as proof. Without an exact count, only a pass that ends where the one before
         # it ended shows that nothing left meanwhile.
-        steady = tie_pass.counted or size == self.size
+        steady = tie_pass.counted or (size == self.size and not tie_pass.unverified)
         if tie_pass.changed or not steady:
             self.placed = set()
         elif self.size is not None and size != self.size:
@@ -325,6 +370,8 @@ class _TiePass:
         self.totals = []
         self.changed = False
         self.counted = True  # every page gave an exact count of the tie
+        # Without a count, the pass's end fell on a page's first place and no page could show both its sides.
+        self.unverified = False
         # The first pass only: the ids of the keyset page that found the tie, until a page shows them again.
         self.shown = None
 
@@ -343,6 +390,7 @@ class SearchWalk:
         # a stamp it has not seen, so an update the index shows late is read on the next run.
         self.newest = self._at(lower, set())
         self.tie = None
+        self.counts = CountsSeen()
         self.mode = KEYSET if lower < end else DONE
         # False once the walk stopped at a tie it could not prove whole: what lies past it is unread.
         self.complete = True
@@ -384,8 +432,11 @@ class SearchWalk:
 
     def accept(self, page):
         """Take the page the last query returned; return the indexes of records to emit, in order."""
+        self.counts.note(page.total)
         if self.mode != TIE:
             return self._keyset(page, 0)
+        if page.total is not None and self.counts.below_cap(page.total):
+            page = replace(page, total_uncapped=True)
         fresh, after, done = self.tie.accept(page)
         if not done:
             return fresh

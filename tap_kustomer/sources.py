@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Iterator, List, Optional, Protocol
 
-from .cursor import SearchPage, SearchWalk
+from .cursor import SEARCH_PAGE_MAX, SearchPage, SearchWalk
 from .errors import BadRequest, TapError, WalkError
 from .org_metadata import attribute_rows, read_klasses, read_org_metadata
 from .timeutil import format_timestamp, parse_timestamp, utc_now
@@ -33,7 +33,6 @@ from .timeutil import format_timestamp, parse_timestamp, utc_now
 LOGGER = logging.getLogger("tap_kustomer")
 STANDARD_SEARCH_PATH = "/v1/customers/search"
 ARCHIVE_SEARCH_PATH = "/v1/customers/archive/search"
-SEARCH_PAGE_MAX = 500
 HORIZON = timedelta(days=730)
 HORIZON_MARGIN = timedelta(days=1)
 # A list whose order keeps changing between pages is given up on, loudly, after this many passes.

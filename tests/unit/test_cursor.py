@@ -398,12 +398,65 @@ def test_a_ties_last_page_is_asked_with_gte_and_carries_what_follows_it():
 
 
 def test_a_tie_at_the_end_of_the_results_ends_the_walk_on_its_last_page():
+    records = {"before": at(-1), **{f"t{index:05d}": at(0) for index in range(1_200)}}
+    search = FakeSearch(records)
+    emitted, walk = run_walk(search, at(-1), at(100), page_size=500)
+    assert sorted(emitted) == sorted(records) and walk.finished
+    # keyset pages from `before` and from the tie, `equals` page 2 from place 480, and a short `>= T` page 3:
+    # nothing after the tie. The first page counted 1,201, so the tie's count of 1,200 is below any cap.
+    assert search.requests == 4
+
+
+def test_a_count_no_larger_count_vouches_for_is_not_trusted_alone():
+    # The walk starts at the tie and nothing follows it: every count it sees is 1,200, which a count capped
+    # at 1,200 would also say. So the tie is read twice, and the second pass must end where the first did.
     records = {f"t{index:05d}": at(0) for index in range(1_200)}
     search = FakeSearch(records)
     emitted, walk = run_walk(search, at(0), at(100), page_size=500)
     assert sorted(emitted) == sorted(records) and walk.finished
-    # keyset page 1, `equals` page 2 from place 480, and a short `>= T` page 3: nothing after the tie
-    assert search.requests == 3
+    # The keyset page; the `equals` page from place 480, which without a count it can trust cannot tell that
+    # pages of 480 reach the tie's end before the result cap, so the tie is paged from its start at 500; a
+    # second pass; and the keyset page after the tie, empty.
+    asked = [(query.page, query.page_size, query.exact) for query in search.asked]
+    assert asked == [(1, 500, False), (2, 480, True), (1, 500, True), (2, 500, True), (3, 500, True),
+                     (1, 500, True), (2, 500, True), (3, 500, True), (1, 500, False)]
+
+
+def test_a_capped_count_that_a_shrinking_tie_comes_down_to_does_not_hide_a_member():
+    # Six records share T; counts stop at 4. One member leaves after the first keyset page, another after
+    # the tie's first page: the count reads 4 throughout, the second leaving shifts r5 back past the pass's
+    # end, and the pass's ids (r1 among them, no longer in the tie) number 4. Taken as exact, the count would
+    # end the tie there and lose r5.
+    records = {f"r{index}": at(1) for index in range(6)}
+
+    def update(search):
+        leaving = {1: "r2", 3: "r1"}.get(search.requests)
+        if leaving:
+            search.records[leaving] = at(10_000)
+
+    search = FakeSearch(records, total_cap=4)
+    emitted, _ = run_walk(search, at(0), at(2), page_size=3, on_request=update,
+                          endpoint=SearchEndpoint(order_evidence=1))
+    assert {"r0", "r3", "r4", "r5"} <= set(emitted)
+
+
+def test_a_tie_that_seems_to_end_on_a_pages_first_place_is_shown_ending_on_one_page():
+    # `equals` refused: the tie (r0 to r2) is read with `>= T`, and ends at the first record after it. On the
+    # second pass r0 leaves between its pages, so page 2 starts one place later: it shows r5 first, and r4,
+    # now at the tie's end, on neither page. Ending the tie at page 2's first place, as the first pass did,
+    # would take the pass as steady and go on after r5, past r4.
+    records = {"r0": at(1), "r1": at(1), "r2": at(1), "r3": at(2), "r4": at(2),
+               "r5": at(3), "r6": at(3), "r7": at(3), "r8": at(4), "r9": at(4)}
+
+    def update(search):
+        leaving = {2: "r3", 6: "r0"}.get(search.requests)
+        if leaving:
+            search.records[leaving] = at(10_000)
+
+    search = FakeSearch(records, refuse_equals=True, links=True)
+    emitted, _ = run_walk(search, at(0), at(5), page_size=3, on_request=update)
+    assert "r4" in emitted
+    assert {rid for rid, stamp in search.records.items() if stamp < at(5)} <= set(emitted)
 
 
 @pytest.mark.parametrize("shuffle_seed", range(5))
