@@ -56,10 +56,19 @@ def log_summary(summaries, drift, slept, requests=None):
                                       for index, (cell, width) in enumerate(zip(row, widths))))
     if slept:
         LOGGER.info("  paced by the rate budgets for %.1f s", slept)
+    for summary in summaries:
+        if summary.archive_owed:
+            # The bookmark column alone would read as if everything before it had been read.
+            LOGGER.warning("stream %s: records before the search horizon are still owed from %s (the run stopped "
+                           "in the archive span, or at a tie there it could not prove whole); the next run reads "
+                           "them from there", summary.stream, summary.archive_owed)
     for stream, record_id, field, reason in drift.shown:
         LOGGER.warning("schema drift: stream %s, id %s, field %s: %s", stream, record_id, field, reason)
     if drift.count > len(drift.shown):
         LOGGER.warning("schema drift: %d more not shown", drift.count - len(drift.shown))
-    metrics = {"type": "summary", "streams": [dict(zip(COLUMNS, row)) for row in rows], "drift": drift.count,
+    streams = [dict(zip(COLUMNS, row)) for row in rows]
+    for item, owed in zip(streams, [summary.archive_owed for summary in summaries] + [None]):
+        item["archive_owed"] = owed
+    metrics = {"type": "summary", "streams": streams, "drift": drift.count,
                "new_keys": drift.new_keys}
     METRICS_LOGGER.info("METRIC: %s", orjson.dumps(metrics).decode())

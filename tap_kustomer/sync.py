@@ -12,7 +12,7 @@ from .progress import Progress
 from .roles import check_roles
 from .schema_growth import SchemaGrowth
 from .sources import ReadRange, source_of
-from .state import get_bookmark, set_bookmark, set_currently_syncing
+from .state import ARCHIVE_OWED_KEY, get_bookmark, set_bookmark, set_currently_syncing
 from .streams import KEY_PROPERTIES, REPLICATION_KEY
 from .summary import DriftLog
 from .timeutil import utc_now
@@ -29,6 +29,7 @@ class StreamSummary:
     seconds: float = 0.0
     bookmark: str = None
     archive_requests: int = 0
+    archive_owed: str = None  # where the archive span goes on from, while a run still owes it
 
 
 class RecordWriter:
@@ -140,7 +141,8 @@ class Sync:
             after = self.client.stats.snapshot()
             summary.requests, summary.retries, summary.rate_limited = (b - a for a, b in zip(before, after))
             summary.seconds = time.monotonic() - started
-            summary.bookmark = (self.state["bookmarks"].get(stream.name) or {}).get(REPLICATION_KEY)
+            bookmark = self.state["bookmarks"].get(stream.name) or {}
+            summary.bookmark, summary.archive_owed = bookmark.get(REPLICATION_KEY), bookmark.get(ARCHIVE_OWED_KEY)
             self.writer.flush()
 
     def _save(self, stream_name, checkpoint, floor, settled):
