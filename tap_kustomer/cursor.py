@@ -301,8 +301,15 @@ class TieWalk:
 
     def _straddle(self, offset):
         """Ask next a page that holds the places on both sides of `offset`, so that where the tie ends is
-        shown, not inferred from two pages asked at different moments. False if no page size allows it."""
-        for size in [*range(self.page_size - 1, 1, -1), *range(self.page_size + 1, SEARCH_PAGE_MAX + 1)]:
+        shown, not inferred from two pages asked at different moments. False if no page size allows it.
+
+        Pages of SAFE_PAGE_SIZE or less (the API refused larger ones after page 1, or the config asks for
+        them) straddle with sizes up to SAFE_PAGE_SIZE only: a larger one would be refused, and its fallback
+        page would not straddle. Then an end on place 9,900 has no straddle (every size either divides it or
+        needs a page past the 100th): the pass cannot prove the tie whole, and after MAX_TIE_PASSES the walk
+        stops just before it, losing nothing."""
+        largest = SAFE_PAGE_SIZE if self.page_size <= SAFE_PAGE_SIZE else SEARCH_PAGE_MAX
+        for size in [*range(self.page_size - 1, 1, -1), *range(self.page_size + 1, largest + 1)]:
             page = offset // size + 1
             if offset % size and page <= min(self.limits.endpoint.result_cap // size, PAGE_CAP):
                 self.page, self.page_size = page, size

@@ -440,6 +440,21 @@ def test_a_capped_count_that_a_shrinking_tie_comes_down_to_does_not_hide_a_membe
     assert {"r0", "r3", "r4", "r5"} <= set(emitted)
 
 
+@pytest.mark.parametrize("quirks", [{"refuse_equals": True}, {"links": False, "totals": False}])
+def test_a_straddle_never_asks_a_page_size_the_api_refused(quirks):
+    # Pages of 100 after a refusal of larger ones; without a count the tie's end shows on place 9,900, which
+    # no page of 100 or less can straddle. A straddle at 101 would be refused, its fallback at 100 would not
+    # straddle, and the walk asked the same pages for ever (found by an independent review). Now no pass can
+    # prove the tie whole: after MAX_TIE_PASSES the walk stops just before it, and the next run starts there.
+    records = {f"t{index:05d}": at(0) for index in range(9_900)}
+    records.update(spread(50, start=1))
+    search = FakeSearch(records, refuse_large_pages=True, **quirks)
+    emitted, walk = run_walk(search, at(0), at(1_000), page_size=100)
+    assert not any(query.page > 1 and query.page_size > 100 for query in search.asked[1:])
+    moment, seen = walk.checkpoint
+    assert walk.finished and not walk.complete and moment == at(0) and seen <= set(emitted)
+
+
 def test_a_tie_that_seems_to_end_on_a_pages_first_place_is_shown_ending_on_one_page():
     # `equals` refused: the tie (r0 to r2) is read with `>= T`, and ends at the first record after it. On the
     # second pass r0 leaves between its pages, so page 2 starts one place later: it shows r5 first, and r4,
