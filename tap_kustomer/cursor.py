@@ -17,7 +17,9 @@ its order shifted or a member left it, and carries on just after T. The last pag
 empty; where the tie ends on it tells whether the tie kept the size its count gave. A tie's first
 `equals` page does not ask again what the keyset page that found the tie showed: it starts 20 places
 before that page's end, and finding those 20 ids again in their places shows that the places before
-still hold what the keyset page showed.
+still hold what the keyset page showed. A tie's count is trusted only below a larger one the walk was
+given (counts may be capped); without one, a pass proves the tie whole by ending where the pass before
+it ended, with that end shown on one page.
 """
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -104,7 +106,9 @@ class WalkLimits:
 class CountsSeen:
     """The largest `meta.total` any page of the walk reported. A count may be capped (an Elasticsearch-style
     count stops at a limit), and a capped count of a tie that shrinks to the cap looks unchanged. A count
-    below one the same endpoint reported is below its cap, so it is exact."""
+    below one the same endpoint reported is below its cap, so it is exact. That takes one cap for all of an
+    endpoint's counts, `>=` and `equals` queries alike: a count is the size of a result set, whatever its
+    criteria."""
 
     def __init__(self):
         self.largest = None
@@ -267,8 +271,8 @@ class TieWalk:
             return fresh, None, False
         size = offset + (len(page.ids) if end_index is None else end_index)
         if size == offset and self.page > 1 and not tie_pass.counted and not tie_pass.changed:
-            # The tie seems to end on the page's first place, but a member that left since the page before
-            # shifted the rest back: its end is then a place earlier, and what lies there was never shown.
+            # The tie seems to end on the page's first place, but a member that left since the page before would
+            # have shifted the rest back, its end a place earlier, onto a place no page showed.
             if self._straddle(offset):
                 return fresh, None, False
             tie_pass.unverified = True
