@@ -232,17 +232,31 @@ def json_floor(bodies, loads=json.loads, observe=None, passes=1):
 def json_floor_fresh(bodies, runs=3):
     """The floor in the tap's own conditions: json.loads once over `bodies` in a fresh interpreter set up
     like the tap (bench/floor_child.py); the median of `runs` such processes, as the machine is noisy."""
-    path = WORK / "floor-bodies.bin"
-    with open(path, "wb") as handle:
-        for body in bodies:
-            handle.write(struct.pack("<I", len(body)))
-            handle.write(body)
-    try:
-        seconds = [float(subprocess.run([sys.executable, str(FLOOR_CHILD), str(path)], capture_output=True,
-                                        text=True, check=True, cwd=ROOT).stdout) for _ in range(runs)]
-    finally:
-        path.unlink()
-    return statistics.median(seconds)
+    with FloorBodies(bodies) as floor:
+        return statistics.median(floor.measure() for _ in range(runs))
+
+
+class FloorBodies:
+    """`bodies` on disk for bench/floor_child.py, so that the floor can be taken again, e.g. beside each of
+    several tap runs, without writing them out each time."""
+
+    def __init__(self, bodies):
+        self.path = WORK / "floor-bodies.bin"
+        with open(self.path, "wb") as handle:
+            for body in bodies:
+                handle.write(struct.pack("<I", len(body)))
+                handle.write(body)
+
+    def measure(self):
+        """CPU seconds of one fresh process parsing every body once."""
+        return float(subprocess.run([sys.executable, str(FLOOR_CHILD), str(self.path)], capture_output=True,
+                                    text=True, check=True, cwd=ROOT).stdout)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.path.unlink()
 
 
 def select(catalog, streams):

@@ -28,10 +28,13 @@ def judge(results):
         rows.append(("  429s / requests", f"{paced['pct_429']:.2f}% ({paced['http_429']}/{paced['requests']['total']})",
                      "<= 1%", _le(paced["pct_429"], 1.0)))
     cpu = full["cpu"]
-    rows.append(("3 tap CPU / json.loads floor, fresh process", f"{_num(cpu['ratio_fresh'], 2)}x "
-                 f"({cpu['tap']:.1f} s / {cpu['floor_json_fresh']:.1f} s)", "<= 3x", _le(cpu["ratio_fresh"], 3.0)))
-    rows.append(("  issue 13's goal for the same ratio", f"{_num(cpu['ratio_fresh'], 2)}x", "<= 2.5x",
-                 _le(cpu["ratio_fresh"], 2.5)))
+    paired = cpu.get("ratio_paired")
+    each = ", ".join(f"{_num(ratio(pair['tap'], pair['floor_json_fresh']), 2)}x" for pair in cpu.get("pairs", ()))
+    rows.append(("3 tap CPU / json.loads floor, median of pairs", f"{_num(paired, 2)}x (pairs: {each})", "<= 3x",
+                 _le(paired, 3.0)))
+    rows.append(("  issue 13's goal for the same ratio", f"{_num(paired, 2)}x", "<= 2.5x", _le(paired, 2.5)))
+    rows.append(("  the main run's pair", f"{_num(cpu['ratio_fresh'], 2)}x ({cpu['tap']:.1f} s / "
+                 f"{cpu['floor_json_fresh']:.1f} s, the floor's median of 3)", "(reported)", None))
     rows.append(("  same, strictest floor (best of 2, warm)", f"{_num(cpu['ratio'], 2)}x ({cpu['tap']:.1f} s / "
                  f"{cpu['floor_json']:.1f} s)", "(reported)", None))
     rows.append(("  records per CPU-second", _num(cpu["records_per_cpu_second"], 0), "(reported)", None))
