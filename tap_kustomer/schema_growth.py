@@ -154,7 +154,7 @@ def _compile_undeclared(root):
 
     def body(node, value, depth):
         pad = "    " * depth
-        lines.append(f"{pad}if not {value}.keys() <= {constant(node.names)}: return True")
+        lines.append(f"{pad}if not {constant(node.names)}.issuperset({value}): return True")
         for index, (name, child) in enumerate(node.objects):
             inner = f"{value}o{index}"
             lines.append(f"{pad}{inner} = {value}.get({name!r})")
