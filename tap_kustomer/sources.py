@@ -346,10 +346,13 @@ class Searched:
         archive = next(span for span in Searched(self.holder).spans(reading) if span.span == "archive")
         holders = archive.estimate(client)
         held = "?" if holders.records is None else f"{holders.records:,}"
-        return (f"{self.context} records last updated before {format_timestamp(reading.horizon_low + HORIZON_MARGIN)}"
-                f" are past search's two-year horizon, and archive search has no {self.context} context: they are "
-                f"not synced. Reading them one {self.holder} at a time would cost {held} requests, one per "
-                f"archived {self.holder} (see README, Coverage)")
+        edge = format_timestamp(reading.horizon_low + HORIZON_MARGIN)
+        # An old note can sit on a conversation updated since (reopened, say): every conversation created
+        # before the edge may hold one, and the archived ones, which one count gives, are only the least.
+        return (f"{self.context} records last updated before {edge} are past search's two-year horizon, and "
+                f"archive search has no {self.context} context: they are not synced. Reaching them would take one "
+                f"request per {self.holder} created before then: at least {held}, the {self.holder}s last "
+                f"updated before it (see README, Coverage)")
 
 
 @dataclass(frozen=True)

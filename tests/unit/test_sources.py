@@ -86,14 +86,14 @@ def test_the_old_notes_warning_reuses_a_count_of_archived_conversations_this_run
     reading = ReadRange(stream="notes", start=start, end=NOW, settled=NOW, now=NOW, page_size=500)
     notes = Searched("note", archive=False, holder="conversation")
     alone = CountingClient(2_453)
-    assert "would cost 2,453 requests" in notes.out_of_reach(alone, reading)
+    assert "at least 2,453, the conversations last updated" in notes.out_of_reach(alone, reading)
     assert [(path, params) for path, params, _ in alone.asked] == [(ARCHIVE_SEARCH_PATH, {"page": 1, "pageSize": 1})]
     # The conversations stream's archive span asked the same query first: its page 1 gave the count.
     after_conversations = CountingClient(2_453)
     archive = next(span for span in Searched("conversation").spans(reading) if span.span == "archive")
     list(archive.pages(after_conversations))
     assert len(after_conversations.asked) == 1
-    assert "would cost 2,453 requests" in notes.out_of_reach(after_conversations, reading)
+    assert "at least 2,453, the conversations last updated" in notes.out_of_reach(after_conversations, reading)
     assert len(after_conversations.asked) == 1
 
 
