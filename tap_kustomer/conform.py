@@ -209,14 +209,16 @@ def _fits_body(source, node, value, depth):
 def _object_body(source, node, container, prefix, depth):
     for name, child in node.properties.items():
         value, key, path = source.variable(), repr(name), prefix + name
-        failed = _failure_tests(source, child, value)
+        plain = _plain_date_time(child)
+        # A plain date-time has its own statements (_date_time_body), not these tests and their constants.
+        failed = [] if plain else _failure_tests(source, child, value)
         nested = child.properties is not None
         item_visit = child.item_objects and _drops_nulls(child.items)
-        if not (failed or nested or item_visit or child.drop_null):
+        if not (plain or failed or nested or item_visit or child.drop_null):
             continue
         source.emit(depth, f"{value} = {container}.get({key})")
         source.emit(depth, f"if {value} is not None:")
-        if _plain_date_time(child):
+        if plain:
             _date_time_body(source, child, container, (value, key, path), depth + 1)
             if child.drop_null:
                 source.emit(depth, f"elif {key} in {container}:")
