@@ -181,6 +181,21 @@ def reachable(truth, edge_ms):
     return kept, dropped
 
 
+def _spans_of(stamps, edge_ms):
+    """`stamps` in order, split at the edge: the archive span before it, the standard span from it."""
+    edge = datetime.fromtimestamp(edge_ms / 1000, timezone.utc)
+    ordered = sorted(instant(stamp) for stamp in stamps)
+    split = bisect.bisect_left(ordered, edge)
+    return [span for span in (ordered[:split], ordered[split:]) if span]
+
+
+def span_ideal(stamps, edge_ms, page=500):
+    """The fewest requests any walk needs, lossy or not: a response holds at most `page` records and comes from
+    one index, so each span takes at least ceil(its records / page). The ideal per stream (one request per
+    `page` records of the stream) is below it wherever a stream crosses the horizon."""
+    return sum(-(-len(span) // page) for span in _spans_of(stamps, edge_ms))
+
+
 def keyset_floor(stamps, edge_ms, page=500):
     """The fewest requests a keyset walk needs for records updated at `stamps`, per span (archive search
     before the edge, standard search from it). Each page after a span's first asks `updated_at >=` the
@@ -188,10 +203,7 @@ def keyset_floor(stamps, edge_ms, page=500):
     one record, or the part of a tie that a page boundary cut (ties are in a stable order here; a
     reshuffled one costs more). A tie longer than a page is counted as paged by offset, with no repeat.
     """
-    edge = datetime.fromtimestamp(edge_ms / 1000, timezone.utc)
-    ordered = sorted(instant(stamp) for stamp in stamps)
-    split = bisect.bisect_left(ordered, edge)
-    return sum(_span_floor(span, page) for span in (ordered[:split], ordered[split:]) if span)
+    return sum(_span_floor(span, page) for span in _spans_of(stamps, edge_ms))
 
 
 def _span_floor(ordered, page):

@@ -7,7 +7,7 @@ import orjson
 from tests.sandbox import SimOptions, Simulator
 
 from .common import (LISTS, SEARCH, STREAM_OF_CONTEXT, FloorBodies, instant, json_floor, json_floor_fresh,
-                     keyset_floor, ratio, reachable, select, versus_truth)
+                     keyset_floor, ratio, reachable, select, span_ideal, versus_truth)
 from .ours import UNTHROTTLED
 from .stages import breakdown
 
@@ -41,11 +41,13 @@ def search_figures(run, truth, edge_ms):
         standard, archive = run.requests["search"].get(name, 0), run.requests["archive"].get(name, 0)
         used = standard + archive
         streams[name] = {"records": records, "requests": used, "search": standard, "archive": archive,
-                         "ideal": -(-records // PAGE), "floor": keyset_floor(truth.get(name, {}).values(), edge_ms),
+                         "ideal": -(-records // PAGE), "spans": span_ideal(truth.get(name, {}).values(), edge_ms),
+                         "floor": keyset_floor(truth.get(name, {}).values(), edge_ms),
                          "per_1000": per_thousand(used, records)}
     records = sum(item["records"] for item in streams.values())
     used = sum(item["requests"] for item in streams.values())
     return {"streams": streams, "records": records, "requests": used, "ideal": -(-records // PAGE),
+            "spans": sum(item["spans"] for item in streams.values()),
             "floor": sum(item["floor"] for item in streams.values()), "per_1000": per_thousand(used, records),
             "ok": run.ok}
 
