@@ -52,6 +52,7 @@ class ReadRange:
     seen: tuple = ()  # ids at `seen_at` (the bookmark) that an earlier run already read
     seen_at: object = None
     archive_seen: tuple = ()  # ids at `archive_owed` that an earlier run's archive span already read
+    read_to: object = None  # an earlier run read both indexes whole up to here
 
     @property
     def horizon_low(self):
@@ -74,6 +75,7 @@ class Checkpoint:
     archive_owed: object = None  # the archive span is still to be read from this moment
     seen: frozenset = frozenset()  # ids at `moment` already read (a run stopped inside a tie)
     archive_seen: frozenset = frozenset()  # ids at `archive_owed` the archive span already read
+    read_to: object = None  # set when the read ended whole: both indexes were read up to here
 
 
 @dataclass(frozen=True)
@@ -297,9 +299,12 @@ class Searched:
                               choices[STANDARD_SEARCH_PATH], resume)
         # An end_date before the horizon leaves the standard span empty: the archive span is then the range.
         spans = [standard] if standard.lower < standard.upper or reading.archive_owed is not None else []
-        # What may be in the archive: a start before the horizon's upper bound, or a span an earlier run owes.
+        # What may be in the archive: a start before the horizon's upper bound that no earlier run read past,
+        # or a span an earlier run owes. A record reaches the archive only by ageing there, and an earlier run
+        # that read both indexes whole read it wherever it was then.
         near = reading.now - HORIZON + HORIZON_MARGIN
-        owed = [(start, resume)] if start < near else []
+        unread = start if reading.read_to is None else max(start, reading.read_to)
+        owed = [(unread, resume)] if unread < near else []
         if reading.archive_owed is not None:
             owed.append((reading.archive_owed, (reading.archive_seen, reading.archive_owed)))
         if owed:
@@ -330,10 +335,13 @@ class Searched:
                 else:
                     moment, seen = place
                 yield Page(resources, Checkpoint(moment, owed[0], seen, owed[1]), span.span, skipped)
-        if archive is not None:
+        if archive is not None and not archive.complete:
             # An archive span stopped at a tie it could not prove whole stays owed from there, with its ids.
-            yield Page([], Checkpoint(moment, None, seen) if archive.complete else
-                       Checkpoint(moment, owed[0], seen, owed[1]), None)
+            yield Page([], Checkpoint(moment, owed[0], seen, owed[1]), None)
+        else:
+            whole = all(span.complete for span in spans)
+            yield Page([], Checkpoint(moment, None, seen, read_to=min(reading.settled, reading.end) if whole else None),
+                       None)
 
     def estimate(self, client, reading):
         return [span.estimate(client) for span in self.spans(reading)]

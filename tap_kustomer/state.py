@@ -3,6 +3,8 @@
 A bookmark is {"updated_at": ts}, plus {"archive_sweep_from": ts} while a run that crossed the search
 horizon still owes its archive span (sources.py) from there: a resumed run goes on with it. (The name is
 from when that span was a sweep of the day at the horizon; state written then is read the same way.)
+{"read_to": ts} says that a run read both indexes whole up to there: a later run does not ask archive search
+for what lies below it, even when the bookmark itself has stayed below the horizon (no update since).
 """
 from typing import NamedTuple
 
@@ -19,6 +21,8 @@ ARCHIVE_OWED_KEY = "archive_sweep_from"
 SEEN_KEY = "seen_at_bookmark"
 # The same for the archive span: ids already read at `archive_sweep_from`.
 ARCHIVE_SEEN_KEY = "archive_seen"
+# Every record updated before this moment was read, from either index, by a run that lost nothing.
+READ_TO_KEY = "read_to"
 
 
 class Bookmark(NamedTuple):
@@ -26,6 +30,7 @@ class Bookmark(NamedTuple):
     archive_owed: object = None  # the archive span is owed from here
     seen: tuple = ()  # ids read at `moment`
     archive_seen: tuple = ()  # ids read at `archive_owed`
+    read_to: object = None  # both indexes were read whole up to here
 
 
 def load_state_file(path):
@@ -62,7 +67,7 @@ def normalise_state(data):
             value = {REPLICATION_KEY: value}
         if not isinstance(value, dict) or REPLICATION_KEY not in value:
             raise StateError(f"state: bookmark for {stream} must look like {{\"updated_at\": \"<timestamp>\"}}")
-        keys = (REPLICATION_KEY, ARCHIVE_OWED_KEY) if value.get(ARCHIVE_OWED_KEY) is not None else (REPLICATION_KEY,)
+        keys = [REPLICATION_KEY] + [key for key in (ARCHIVE_OWED_KEY, READ_TO_KEY) if value.get(key) is not None]
         clean["bookmarks"][stream] = {key: format_timestamp(_moment(stream, key, value[key])) for key in keys}
         for key in (SEEN_KEY, ARCHIVE_SEEN_KEY):
             seen = value.get(key)
@@ -94,15 +99,18 @@ def get_bookmark(state, stream):
     value = state["bookmarks"].get(stream)
     if not value:
         return Bookmark(None)
-    owed = value.get(ARCHIVE_OWED_KEY)
+    owed, read_to = value.get(ARCHIVE_OWED_KEY), value.get(READ_TO_KEY)
     return Bookmark(parse_timestamp(value[REPLICATION_KEY]), None if owed is None else parse_timestamp(owed),
-                    tuple(value.get(SEEN_KEY, ())), tuple(value.get(ARCHIVE_SEEN_KEY, ())))
+                    tuple(value.get(SEEN_KEY, ())), tuple(value.get(ARCHIVE_SEEN_KEY, ())),
+                    None if read_to is None else parse_timestamp(read_to))
 
 
-def set_bookmark(state, stream, moment, archive_owed=None, seen=(), archive_seen=()):
+def set_bookmark(state, stream, moment, archive_owed=None, seen=(), archive_seen=(), read_to=None):
     value = {REPLICATION_KEY: format_timestamp(moment)}
     if archive_owed is not None:
         value[ARCHIVE_OWED_KEY] = format_timestamp(archive_owed)
+    if read_to is not None:
+        value[READ_TO_KEY] = format_timestamp(read_to)
     if seen:
         value[SEEN_KEY] = sorted(seen)
     if archive_owed is not None and archive_seen:

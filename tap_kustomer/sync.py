@@ -96,7 +96,7 @@ class Sync:
                          # Search lags behind writes: a bookmark past this could skip updates shown late.
                          settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
                          page_size=config.page_size_limit, archive_owed=owed, seen=bookmark.seen,
-                         seen_at=bookmark.moment, archive_seen=archive_seen)
+                         seen_at=bookmark.moment, archive_seen=archive_seen, read_to=bookmark.read_to)
 
     def _run_stream(self, selection):
         stream = selection.stream
@@ -146,14 +146,20 @@ class Sync:
             self.writer.flush()
 
     def _save(self, stream_name, checkpoint, floor, settled):
-        if checkpoint.moment < floor and checkpoint.archive_owed == get_bookmark(self.state, stream_name).archive_owed:
+        bookmark = get_bookmark(self.state, stream_name)
+        # What an earlier run read whole stays read until this one has read it whole too.
+        read_to = checkpoint.read_to or bookmark.read_to
+        if checkpoint.moment < floor and checkpoint.archive_owed == bookmark.archive_owed:
             # Still reading the lookback before the bookmark: the bookmark, with its ids, stands as it is.
+            if bookmark.moment is not None and read_to != bookmark.read_to:
+                set_bookmark(self.state, stream_name, bookmark.moment, bookmark.archive_owed, bookmark.seen,
+                             bookmark.archive_seen, read_to)
             self.writer.state(self.state)
             return
         moment = max(floor, min(checkpoint.moment, settled))
         # The ids read at the checkpoint's moment say nothing of another moment.
         seen = checkpoint.seen if moment == checkpoint.moment else ()
-        set_bookmark(self.state, stream_name, moment, checkpoint.archive_owed, seen, checkpoint.archive_seen)
+        set_bookmark(self.state, stream_name, moment, checkpoint.archive_owed, seen, checkpoint.archive_seen, read_to)
         self.writer.state(self.state)
 
     def _check_stop(self):

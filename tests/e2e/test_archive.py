@@ -343,3 +343,34 @@ def test_check_prints_an_archive_and_a_standard_row_per_search_stream_and_the_ol
         assert rows[(stream, "standard")][0] == recent and rows[(stream, "standard")][1] >= 1, (stream, rows)
     assert ("notes", "archive") not in rows and ("notes", "standard") in rows
     assert [line for line in result.stdout.splitlines() if line.startswith("note records last updated before")]
+
+
+def test_a_stream_with_no_update_in_two_years_never_asks_the_archive_again(tmp_path, start_sim, catalog):
+    """Its bookmark cannot pass a stamp the run did not read, so it stays a day below the horizon; the
+    horizon moves on, and without `read_to` every run would ask archive search for that day again."""
+    dataset = Dataset.generate(seed=3, counts={"companies": 300, "customers": 300},
+                               density={"companies": [1, 1, 1, 0, 0, 0]})
+    sim = start_sim(dataset=dataset)
+    truth = sim.truth()
+    assert max(normalise_ts(stamp) for stamp in truth["companies"].values()) < edge_of(sim) - MARGIN
+    streams = ["companies", "customers"]
+    for name in ("first", "rerun0", "rerun1", "control"):
+        (tmp_path / name).mkdir()
+    first = run_tap(tmp_path / "first", make_config(sim), catalog(streams))
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert_complete(truth, first.records, streams)
+    state = first.last_state
+    for number in range(2):
+        before = archive_count(sim)
+        rerun = run_tap(tmp_path / f"rerun{number}", make_config(sim), catalog(streams), state=state)
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        assert archive_count(sim) == before, (number, rerun.last_state)
+        assert not rerun.records.get("companies"), rerun.records.get("companies")
+        state = rerun.last_state
+    # Control: the same rerun from a state without `read_to`, as earlier versions wrote it, asks again.
+    bare = {"bookmarks": {stream: {key: value for key, value in bookmark.items() if key != "read_to"}
+                          for stream, bookmark in state["bookmarks"].items()}}
+    before = archive_count(sim)
+    control = run_tap(tmp_path / "control", make_config(sim), catalog(streams), state=bare)
+    assert control.returncode == 0, control.stderr[-2000:]
+    assert archive_count(sim) > before

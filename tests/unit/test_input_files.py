@@ -47,6 +47,8 @@ def test_bad_catalog(tmp_path, raw, words):
     (json.dumps({"bookmarks": {}, "currently_syncing": ["tags"]}), ("currently_syncing",)),
     (json.dumps({"bookmarks": {"customers": {"updated_at": "2026-01-01", "archive_sweep_from": "2022-01-01",
                                              "archive_seen": "c1"}}}), ("archive_seen", "list of record ids")),
+    (json.dumps({"bookmarks": {"customers": {"updated_at": "2026-01-01", "read_to": "soon"}}}),
+     ("read_to for customers is not a date",)),
 ])
 def test_bad_state(tmp_path, raw, words):
     assert_refused(load_state_file, StateError, tmp_path, raw, words)
@@ -66,3 +68,12 @@ def test_a_bookmark_owing_its_archive_span_keeps_where_and_the_ids_read_there(tm
     # Once the archive span is done, its ids go with it.
     set_bookmark(state, "customers", bookmark.moment, None, bookmark.seen, bookmark.archive_seen)
     assert "archive_seen" not in state["bookmarks"]["customers"]
+
+
+def test_a_bookmark_keeps_how_far_both_indexes_were_read_whole(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"bookmarks": {"companies": {
+        "updated_at": "2024-12-01T06:00:00Z", "read_to": "2026-12-01T06:00:00Z"}}}), encoding="utf-8")
+    bookmark = get_bookmark(load_state_file(str(path)), "companies")
+    assert bookmark.read_to.isoformat() == "2026-12-01T06:00:00+00:00"
+    assert bookmark.moment.isoformat() == "2024-12-01T06:00:00+00:00"

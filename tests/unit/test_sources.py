@@ -11,9 +11,9 @@ NOW = datetime(2026, 12, 2, tzinfo=timezone.utc)
 EDGE = NOW - HORIZON
 
 
-def plan(start, owed=None, end=NOW, archive=True):
+def plan(start, owed=None, end=NOW, archive=True, read_to=None):
     reading = ReadRange(stream="customers", start=start, end=end, settled=end, now=NOW, page_size=500,
-                        archive_owed=owed)
+                        archive_owed=owed, read_to=read_to)
     return [(span.span, span.lower, span.upper) for span in Searched("customer", archive=archive).spans(reading)]
 
 
@@ -32,6 +32,18 @@ def test_a_start_just_inside_the_horizon_still_reads_the_archive_from_there():
 def test_a_start_well_inside_the_horizon_makes_no_archive_request():
     start = EDGE + 2 * HORIZON_MARGIN
     assert plan(start) == [("standard", start, NOW)]
+
+
+def test_a_bookmark_left_below_the_horizon_asks_the_archive_only_past_what_an_earlier_run_read_whole():
+    # A stream with no update in two years keeps its bookmark where its last run's standard span began.
+    bookmark = EDGE - HORIZON_MARGIN - timedelta(hours=1)
+    assert plan(bookmark, read_to=NOW - timedelta(hours=1)) == [("standard", EDGE - HORIZON_MARGIN, NOW)]
+    # Read whole only up to a day below the edge (an end_date, then lifted): the archive from there.
+    read_to = EDGE - timedelta(days=1)
+    assert plan(bookmark, read_to=read_to) == [("standard", EDGE - HORIZON_MARGIN, NOW),
+                                               ("archive", read_to, EDGE + HORIZON_MARGIN)]
+    # State without it, as earlier versions wrote it: the archive from the bookmark.
+    assert plan(bookmark)[1] == ("archive", bookmark, EDGE + HORIZON_MARGIN)
 
 
 def test_an_archive_span_an_earlier_run_owes_goes_on_from_where_it_stopped_with_the_ids_read_there():
@@ -118,9 +130,11 @@ def test_an_end_date_before_the_horizon_reads_the_archive_alone_and_the_bookmark
     client = OnePageClient(["2022-01-01T00:00:00.000Z", "2023-01-01T00:00:00.000Z"])
     pages = list(Searched("customer").read(client, reading))
     assert [path for path, _, _ in client.asked] == [ARCHIVE_SEARCH_PATH]
-    assert [len(page.resources) for page in pages] == [2]
+    # The last page is the read's end: nothing new, and both indexes read whole up to the end_date.
+    assert [len(page.resources) for page in pages] == [2, 0]
     assert pages[-1].checkpoint.moment == datetime(2023, 1, 1, tzinfo=timezone.utc)
     assert pages[-1].checkpoint.archive_owed is None
+    assert pages[-1].checkpoint.read_to == end
 
 
 class ShiftingTieClient(CountingClient):
