@@ -6,16 +6,17 @@ A source knows its endpoint, its queries and its paging, and nothing of Singer. 
 Search sees only records updated in the past two years; archive search sees only those older. A
 search stream whose range starts before that horizon reads it in two spans:
   standard [edge - margin, end)     everything the standard index may still hold;
-  archive  [start, edge + margin)   the old records, once the standard span is done, with the same keyset
-                                    walk; its upper bound (edge = now - 730 days) is taken from the clock
-                                    when it starts.
+  archive  [start, end)             the old records, once the standard span is done, with the same keyset
+                                    walk, to the archive's own end (edge = now - 730 days).
 Records only ever move from the standard index to the archive as the clock runs (an update moves a
 record past the run's end instead), so any record near the edge is either still in the standard index
 when the standard span reads its place, or already in the archive when the archive span reads it
 afterwards. Reading the archive last is what lets one span cover the band at the edge: read first, it
 would need another archive request after the standard span for the records that crossed meanwhile.
-The margin covers a horizon of 729 to 731 days, clock skew and an index that holds a record in both; a
-start just inside the horizon reads the archive from there too.
+Reading it to its end, not to where the tap's clock puts the edge, keeps that true however far the edge
+moves during the run; where the edge is as documented, the archive holds nothing past it, and the walk
+ends on the same page. The margin covers a horizon of 729 to 731 days, clock skew and an index that holds
+a record in both; a start just inside the horizon reads the archive from there too.
 Until the archive span is done, the checkpoint carries where it is owed from (and the ids read there), so
 a resumed run goes on with it where it stopped.
 """
@@ -28,7 +29,7 @@ from typing import Iterator, List, Optional, Protocol
 from .cursor import SEARCH_PAGE_MAX, SearchPage, SearchWalk
 from .errors import BadRequest, TapError, WalkError
 from .org_metadata import attribute_rows, read_klasses, read_org_metadata
-from .timeutil import format_timestamp, parse_timestamp, utc_now
+from .timeutil import format_timestamp, parse_timestamp
 
 LOGGER = logging.getLogger("tap_kustomer")
 STANDARD_SEARCH_PATH = "/v1/customers/search"
@@ -287,7 +288,7 @@ class Searched:
         return (f"{self.context}_updated_at",)
 
     def spans(self, reading):
-        """The spans this run reads, in order. The archive span's upper bound is set again when it starts."""
+        """The spans this run reads, in order."""
         low, end, start = reading.horizon_low, reading.end, reading.start
         # One choice per endpoint: what one search accepts says nothing of what the other does.
         choices = {path: FieldChoice(self.field_names()) for path in (STANDARD_SEARCH_PATH, ARCHIVE_SEARCH_PATH)}
@@ -309,7 +310,7 @@ class Searched:
             owed.append((reading.archive_owed, (reading.archive_seen, reading.archive_owed)))
         if owed:
             lower, archive_resume = min(owed, key=lambda item: item[0])
-            spans.append(SearchSpan("archive", ARCHIVE_SEARCH_PATH, self.context, (lower, min(end, max(lower, near))),
+            spans.append(SearchSpan("archive", ARCHIVE_SEARCH_PATH, self.context, (lower, end),
                                     reading, choices[ARCHIVE_SEARCH_PATH], archive_resume))
         return spans or [standard]
 
@@ -326,9 +327,6 @@ class Searched:
         archive = next((span for span in spans[1:] if span.span == "archive"), None)
         owed = archive.first_place if archive is not None else (None, frozenset())
         for span in spans:
-            if span is archive:
-                # Set now, not when the run started: the edge has moved on while the standard span was read.
-                span.upper = min(reading.end, max(span.lower, utc_now() - HORIZON + HORIZON_MARGIN))
             for resources, place, skipped in span.pages(client):
                 if span is archive:
                     owed = place
