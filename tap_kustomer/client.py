@@ -307,8 +307,10 @@ class KustomerClient:
             else:
                 attempt += 1
                 pause = self.jitter(action.wait)
-                LOGGER.log(self.retry_log, "%s %s: %s; retry %d in %.1f s", method, path, action.line, attempt,
-                           pause)
+                # A host that refuses the very first connections gets a few quick tries; if they all fail, the
+                # one CRITICAL line says so, and bad input is one line.
+                level = logging.DEBUG if status == REFUSED and not self.contacted else self.retry_log
+                LOGGER.log(level, "%s %s: %s; retry %d in %.1f s", method, path, action.line, attempt, pause)
                 self.sleep(pause)
 
     def _send(self, method, path, kind, params, data, headers):

@@ -3,7 +3,7 @@ a 403 (which it does is not documented) would otherwise leave a stream silently 
 import logging
 import re
 
-from .errors import AccessDenied, TapError
+from .errors import AccessDenied, ApiUnavailable, AuthError, TapError
 
 LOGGER = logging.getLogger("tap_kustomer")
 TOKEN_PATH = "/v1/auth/tokens/current"
@@ -22,10 +22,13 @@ def granted(roles, permission):
 
 def check_roles(client, streams):
     """Stop, naming the role, before reading a stream whose read role the key lacks. When the key's roles
-    cannot be read, say so and go on: a missing role then shows as a 403 or 401 on the stream itself."""
+    cannot be read, say so and go on: a missing role then shows as a 403 or 401 on the stream itself. A
+    rejected token or a host that never answered stops here: no stream could be read either."""
     try:
         attributes = (client.get(TOKEN_PATH).get("data") or {}).get("attributes") or {}
     except TapError as exc:
+        if isinstance(exc, AuthError) or (isinstance(exc, ApiUnavailable) and not client.contacted):
+            raise
         LOGGER.info("cannot read the API key's roles (%s); a role missing for a stream shows when it is read", exc)
         return
     roles = attributes.get("roles")

@@ -81,9 +81,11 @@ def test_bad_state(paths):
 
 
 def test_unreachable_host(paths):
-    line = assert_one_clear_line(run_cli(paths(config=good_config(base_url="http://127.0.0.1:9"))),
-                                 "cannot reach", "127.0.0.1:9")
+    result = run_cli(paths(config=good_config(base_url="http://127.0.0.1:9")))
+    line = assert_one_clear_line(result, "cannot reach", "127.0.0.1:9")
     assert "base_url" in line
+    # Nothing else: no retry lines before it, no summary of a sync that read nothing.
+    assert result.stderr.splitlines() == [line], result.stderr
 
 
 def test_nothing_to_do_without_catalog(tmp_path):
@@ -97,7 +99,10 @@ def test_token_refused(tmp_path, start_sim, catalog):
     config_path = write_json(tmp_path / "config.json", make_config(sim, api_token=token))
     catalog_path = write_json(tmp_path / "catalog.json", catalog(["customers", "tags"]))
     result = run_cli(["--config", config_path, "--catalog", catalog_path])
-    assert_one_clear_line(result, "rejected the API token", "check api_token", token=token)
+    line = assert_one_clear_line(result, "rejected the API token", "check api_token", token=token)
+    # The first request says so, and the sync stops there: no other line, no request for a stream.
+    assert result.stderr.splitlines() == [line], result.stderr
+    assert [entry["kind"] for entry in sim.requests] == ["auth"], sim.requests
 
 
 @pytest.mark.slow
