@@ -126,8 +126,9 @@ SETTINGS = (
     Setting("api_token", "password", "Kustomer API key (Settings › Security › API Keys). "
             "Needs read roles for the selected streams.", _token,
             required_hint="your Kustomer API key; 'token' is accepted too", aliases=("token",)),
-    Setting("start_date", "date_iso8601", "Where a stream has no bookmark, sync starts here "
-            "(RFC 3339 date-time or YYYY-MM-DD).", _timestamp,
+    Setting("start_date", "date_iso8601", "Where a stream has no bookmark, sync starts here; a bookmark older "
+            "than it also starts here, so raising it skips what lies before (RFC 3339 date-time or YYYY-MM-DD).",
+            _timestamp,
             required_hint="RFC 3339 date-time or YYYY-MM-DD, e.g. 2024-01-01"),
     Setting("base_url", "string", "API host; the tap appends /v1/... EU orgs use "
             "https://api.prod2.kustomerapp.com; an org host https://ORG.api.kustomerapp.com also works. "

@@ -1,4 +1,5 @@
 """The tap's exception family: each one carries a single line a user can act on."""
+import signal
 
 
 class TapError(Exception):
@@ -46,13 +47,13 @@ class ApiUnavailable(TapError):
 
 
 class Interrupted(TapError):
-    """A signal asked the tap to stop; the last STATE covers exactly what was emitted."""
-
-    exit_code = 130
+    """A signal asked the tap to stop; the last STATE covers exactly what was emitted. The exit code is the
+    one a shell gives a process the signal ended, 128 plus its number: 130 for SIGINT, 143 for SIGTERM."""
 
     def __init__(self, reason):
         super().__init__(f"stopped by {reason}; the last STATE covers everything emitted, "
                          f"run again with it to resume")
+        self.exit_code = 128 + signal.Signals[reason].value
 
 
 class WalkError(TapError):

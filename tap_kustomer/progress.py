@@ -5,7 +5,7 @@ import time
 LOGGER = logging.getLogger("tap_kustomer")
 INTERVAL = 5.0
 # What a progress line calls the span being read (sources.Page.span).
-SPAN_NAMES = {"archive": "archive search (past the two-year horizon)", "standard": "search", "list": "list"}
+SPAN_NAMES = {"archive": "archive search (past the two-year horizon)", "standard": "standard search", "list": "list"}
 
 
 class Progress:

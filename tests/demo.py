@@ -11,6 +11,8 @@ from tests.sandbox.records import render
 
 OUT = Path("demo-output")
 TAP = str(Path(sys.executable).with_name("tap-kustomer"))
+# The first few schema drift lines of a sync are shown, the rest counted.
+DRIFT_LINES_SHOWN = 3
 
 
 def say(text):
@@ -47,6 +49,14 @@ def sync(label, config_path, catalog_path, state_path=None):
         f"(tap's own summary from stderr)")
     for line in summary:
         say("   " + line[len("INFO "):])
+    # The tap's warnings say what it could not read (old notes), which the counts alone would leave unexplained,
+    # and which values it moved to schema_drift: a few of those show what they look like.
+    warnings = [line for line in stderr.splitlines() if line.startswith("WARNING ")]
+    drift = [line for line in warnings if line.startswith("WARNING schema drift")]
+    for line in [line for line in warnings if line not in drift] + drift[:DRIFT_LINES_SHOWN]:
+        say("   " + line)
+    if len(drift) > DRIFT_LINES_SHOWN:
+        say(f"   ... and {len(drift) - DRIFT_LINES_SHOWN} more schema drift lines")
     return counts
 
 

@@ -205,7 +205,7 @@ def test_a_stop_during_a_list_budget_wait_ends_the_wait_and_leaves_a_state_last(
                 tap.send_signal(signal.SIGTERM)
         stderr = tap.stderr.read().decode()
         code = tap.wait(timeout=300)
-    assert code == 130, stderr[-1500:]
+    assert code == 143, stderr[-1500:]
     assert "SIGTERM" in [line for line in stderr.splitlines() if line.startswith("CRITICAL")][0]
     # The wait for the next window was cut short: no fourth request went out.
     assert sim.stats()["total"] == 3
