@@ -1,19 +1,13 @@
-"""--check: prove the token, region and permissions, and ask each selected stream's source what a full
-sync holds and costs, span by span, before a sync."""
+"""--check: prove the token, region and permissions, and ask each selected stream's source what the next
+sync holds and costs, span by span, before it runs: a full sync, or from the bookmarks of a state."""
 from .client import KustomerClient
 from .custom_types import klass_stream_names
 from .errors import AccessDenied
 from .org_metadata import read_klasses
-from .sources import ReadRange, source_of
+from .sources import source_of
 from .streams import STREAMS, klass_stream
+from .sync import read_range
 from .timeutil import utc_now
-
-
-def full_range(config, stream_name):
-    now = utc_now()
-    end = min(now, config.end_date) if config.end_date else now
-    return ReadRange(stream=stream_name, start=config.start_date, end=end,
-                     settled=now, now=now, page_size=config.page_size_limit)
 
 
 def every_stream(client):
@@ -36,7 +30,8 @@ def print_costs(config, costs):
                   f"{config.search_requests_per_minute} searches/min")
 
 
-def preflight(config, selections):
+def preflight(config, selections, state):
+    """`state`: the bookmarks the sync would start from (normalised; without bookmarks, a full sync)."""
     client = KustomerClient(config)
     try:
         me = client.get("/v1/users/current")
@@ -46,10 +41,12 @@ def preflight(config, selections):
         streams = [selection.stream for selection in selections] if selections is not None else every_stream(client)
         width = max([len("stream")] + [len(stream.name) for stream in streams])
         denied, costs, gaps = [], {}, []
+        if state["bookmarks"]:
+            print("what the next sync reads, from the state's bookmarks (a stream without one from start_date):")
         print(f"{'stream':<{width}} {'access':<8} {'span':<9} {'records':>9} {'requests':>9}  source")
         for stream in streams:
             try:
-                source, reading = source_of(stream), full_range(config, stream.name)
+                source, reading = source_of(stream), read_range(config, state, stream.name, utc_now())
                 estimates = source.estimate(client, reading)
                 gap = source.out_of_reach(client, reading)
             except AccessDenied as exc:
@@ -63,8 +60,9 @@ def preflight(config, selections):
                 costs[estimate.span] = costs.get(estimate.span, 0) + (estimate.requests or 0)
             gaps += [gap] if gap else []
         print_costs(config, costs)
-        print("plus one archive request per search stream at the horizon, the list pages, and a few pages for "
-              "each timestamp that more records share than a page holds")
+        print("plus the list pages; each search page after a span's first repeats the records at the timestamp "
+              "the page before ended on, and a timestamp that more records share than a page holds takes a few "
+              "pages more")
         for gap in gaps:
             print(gap)
         if denied:

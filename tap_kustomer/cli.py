@@ -49,7 +49,8 @@ def build_parser():
     parser.add_argument("-d", "--discover", action="store_true", help="print the catalog and exit")
     parser.add_argument("--catalog", help="catalog JSON file with the selected streams")
     parser.add_argument("-p", "--properties", help="deprecated name for --catalog")
-    parser.add_argument("-s", "--state", help="state JSON file (the last STATE value of a previous run)")
+    parser.add_argument("-s", "--state", help="state JSON file (the last STATE value of a previous run); with "
+                        "--check, what the next sync from it reads")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="log warnings, errors and the summary's METRIC line only")
     parser.add_argument("--about", action="store_true", help="print name, version, capabilities, settings")
@@ -128,7 +129,8 @@ def run(args, handler):
     handler.addFilter(RedactingFilter(config.api_token.value))
     catalog_path = args.catalog or args.properties
     if args.check:
-        return preflight(config, load_catalog_file(catalog_path) if catalog_path else None)
+        return preflight(config, load_catalog_file(catalog_path) if catalog_path else None,
+                         load_state_file(args.state) if args.state else normalise_state({}))
     if not catalog_path:
         raise TapError("nothing to do: pass --discover, or --catalog CATALOG to sync the selected streams")
     selections = load_catalog_file(catalog_path)

@@ -32,6 +32,24 @@ class StreamSummary:
     archive_owed: str = None  # where the archive span goes on from, while a run still owes it
 
 
+def read_range(config, state, stream_name, signpost):
+    """The range a run that starts at `signpost` reads of a stream: from its bookmark (less the lookback), or
+    start_date, to the signpost."""
+    bookmark = get_bookmark(state, stream_name)
+    start = config.start_date if bookmark.moment is None else max(
+        config.start_date, bookmark.moment - timedelta(seconds=config.lookback_seconds))
+    end = min(signpost, config.end_date) if config.end_date else signpost
+    # An archive span owed from before a start_date raised since is owed from the start_date only.
+    owed, archive_seen = bookmark.archive_owed, bookmark.archive_seen
+    if owed is not None and owed < config.start_date:
+        owed, archive_seen = config.start_date, ()
+    return ReadRange(stream=stream_name, start=start, end=end,
+                     # Search lags behind writes: a bookmark past this could skip updates shown late.
+                     settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
+                     page_size=config.page_size_limit, archive_owed=owed, seen=bookmark.seen,
+                     seen_at=bookmark.moment, archive_seen=archive_seen, read_to=bookmark.read_to)
+
+
 class RecordWriter:
     """Turns one stream's API resources into the RECORD messages the catalog selected."""
 
@@ -81,22 +99,7 @@ class Sync:
         return self.summaries
 
     def reading(self, stream_name):
-        """The range this run reads of a stream: from its bookmark (less the lookback) to the signpost."""
-        config = self.config
-        signpost = self.clock()
-        bookmark = get_bookmark(self.state, stream_name)
-        start = config.start_date if bookmark.moment is None else max(
-            config.start_date, bookmark.moment - timedelta(seconds=config.lookback_seconds))
-        end = min(signpost, config.end_date) if config.end_date else signpost
-        # An archive span owed from before a start_date raised since is owed from the start_date only.
-        owed, archive_seen = bookmark.archive_owed, bookmark.archive_seen
-        if owed is not None and owed < config.start_date:
-            owed, archive_seen = config.start_date, ()
-        return ReadRange(stream=stream_name, start=start, end=end,
-                         # Search lags behind writes: a bookmark past this could skip updates shown late.
-                         settled=signpost - timedelta(seconds=config.index_lag_seconds), now=signpost,
-                         page_size=config.page_size_limit, archive_owed=owed, seen=bookmark.seen,
-                         seen_at=bookmark.moment, archive_seen=archive_seen, read_to=bookmark.read_to)
+        return read_range(self.config, self.state, stream_name, self.clock())
 
     def _run_stream(self, selection):
         stream = selection.stream

@@ -382,3 +382,25 @@ def test_a_stream_with_no_update_in_two_years_never_asks_the_archive_again(tmp_p
     control = run_tap(tmp_path / "control", make_config(sim), catalog(streams), state=bare)
     assert control.returncode == 0, control.stderr[-2000:]
     assert archive_count(sim) > before
+
+
+@pytest.mark.slow
+def test_check_with_the_state_of_a_full_sync_foresees_no_archive_span_and_no_old_notes(full_sync, tmp_path):
+    assert full_sync.run.returncode == 0, full_sync.run.stderr[-2000:]
+    catalog_doc = select(copy.deepcopy(full_sync.catalog), SEARCH_STREAMS)
+    args = [TAP, "--config", write_json(tmp_path / "config.json", make_config(full_sync.sim)),
+            "--catalog", write_json(tmp_path / "catalog.json", catalog_doc), "--check"]
+    before = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    after = subprocess.run(args + ["--state", write_json(tmp_path / "state.json", full_sync.run.last_state)],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert before.returncode == 0 and after.returncode == 0, before.stderr + after.stderr
+
+    def spans(stdout):
+        return {tuple(line.split()[:3]) for line in stdout.splitlines() if line.split()[1:2] == ["ok"]}
+
+    # Without the state it foresees a full sync, archive spans and old notes included (not vacuous).
+    assert ("customers", "ok", "archive") in spans(before.stdout)
+    assert "note records last updated before" in before.stdout
+    assert {span for _, _, span in spans(after.stdout)} == {"standard"}, after.stdout
+    assert "note records last updated before" not in after.stdout
+    assert "from the state's bookmarks" in after.stdout
