@@ -154,9 +154,10 @@ SETTINGS = (
     Setting("index_lag_seconds", "integer", "Search is eventually consistent: bookmarks stay this far "
             "behind the sync start, so late-indexed updates are read next run.", _integer,
             default=300, minimum=0, maximum=86400),
-    Setting("lookback_seconds", "integer", "Each run re-reads this many seconds before every search stream's "
+    Setting("lookback_seconds", "integer", "Each run re-reads this many seconds before every stream's "
             "bookmark, to catch updates the search index showed late; costs re-emitting the records in "
-            "that span.", _integer, default=0, minimum=0, maximum=31536000),
+            "that span (list streams, read whole anyway, re-emit theirs too).", _integer, default=0, minimum=0,
+            maximum=31536000),
 )
 
 

@@ -3,7 +3,7 @@ a 403 (which it does is not documented) would otherwise leave a stream silently 
 import logging
 import re
 
-from .errors import AccessDenied, ApiUnavailable, AuthError, TapError
+from .errors import AccessDenied, ApiUnavailable, AuthError, Interrupted, TapError
 
 LOGGER = logging.getLogger("tap_kustomer")
 TOKEN_PATH = "/v1/auth/tokens/current"
@@ -27,7 +27,7 @@ def check_roles(client, streams):
     try:
         attributes = (client.get(TOKEN_PATH).get("data") or {}).get("attributes") or {}
     except TapError as exc:
-        if isinstance(exc, AuthError) or (isinstance(exc, ApiUnavailable) and not client.contacted):
+        if isinstance(exc, (AuthError, Interrupted)) or (isinstance(exc, ApiUnavailable) and not client.contacted):
             raise
         LOGGER.info("cannot read the API key's roles (%s); a role missing for a stream shows when it is read", exc)
         return

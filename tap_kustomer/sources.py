@@ -335,11 +335,15 @@ class Searched:
                 yield Page(resources, Checkpoint(moment, owed[0], seen, owed[1]), span.span, skipped)
         if archive is not None and not archive.complete:
             # An archive span stopped at a tie it could not prove whole stays owed from there, with its ids.
-            yield Page([], Checkpoint(moment, owed[0], seen, owed[1]), None)
+            final = Checkpoint(moment, owed[0], seen, owed[1])
+        elif archive is not None and archive.upper < reading.now - HORIZON + HORIZON_MARGIN:
+            # An end_date short of the archive's end: what lies past it stays owed, for when it is lifted.
+            still_owed = owed if archive.lower >= archive.upper else (archive.upper, frozenset())
+            final = Checkpoint(moment, still_owed[0], seen, still_owed[1])
         else:
             whole = all(span.complete for span in spans)
-            yield Page([], Checkpoint(moment, None, seen, read_to=min(reading.settled, reading.end) if whole else None),
-                       None)
+            final = Checkpoint(moment, None, seen, read_to=min(reading.settled, reading.end) if whole else None)
+        yield Page([], final, None)
 
     def estimate(self, client, reading):
         return [span.estimate(client) for span in self.spans(reading)]
@@ -347,11 +351,13 @@ class Searched:
     def out_of_reach(self, client, reading):
         """One line on the records past the horizon that no search can read, with what reaching them one
         holder at a time would cost; None when there are none."""
-        if self.archive or reading.start >= reading.now - HORIZON + HORIZON_MARGIN:
+        # As for the archive span: past what an earlier run read whole, nothing past the horizon is unread.
+        unread = reading.start if reading.read_to is None else max(reading.start, reading.read_to)
+        if self.archive or unread >= reading.now - HORIZON + HORIZON_MARGIN:
             return None
-        archive = next(span for span in Searched(self.holder).spans(reading) if span.span == "archive")
-        holders = archive.estimate(client)
-        held = "?" if holders.records is None else f"{holders.records:,}"
+        archive = next((span for span in Searched(self.holder).spans(reading) if span.span == "archive"), None)
+        holders = None if archive is None else archive.estimate(client).records
+        held = "?" if holders is None else f"{holders:,}"
         edge = format_timestamp(reading.horizon_low + HORIZON_MARGIN)
         # An old note can sit on a conversation updated since (reopened, say): every conversation created
         # before the edge may hold one, and the archived ones, which one count gives, are only the least.

@@ -404,3 +404,54 @@ def test_check_with_the_state_of_a_full_sync_foresees_no_archive_span_and_no_old
     assert {span for _, _, span in spans(after.stdout)} == {"standard"}, after.stdout
     assert "note records last updated before" not in after.stdout
     assert "from the state's bookmarks" in after.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("end_at", ["within the owed span", "below where it is owed from"])
+def test_an_end_date_set_while_the_archive_span_is_owed_leaves_the_rest_owed(tmp_path, start_sim, catalog, end_at):
+    """Killed in the archive span, then run with an end_date short of the archive's end, then without: what
+    lies past the end_date stays owed until a run without it reads it."""
+    sim = start_sim(SimOptions(**UNPACED))
+    config = unpaced_config(sim, page_size_limit=100)
+    catalog_doc = catalog(["customers"])
+    for name in ("killed", "bounded", "free"):
+        (tmp_path / name).mkdir()
+    first, code = watch_tap(tmp_path / "killed", config, catalog_doc, lambda _line: archive_count(sim) >= 2)
+    assert code == -signal.SIGKILL
+    state = [message["value"] for message in first if message["type"] == "STATE"][-1]
+    owed = normalise_ts(state["bookmarks"]["customers"]["archive_sweep_from"])
+    oldest = min(normalise_ts(stamp) for stamp in sim.truth()["customers"].values())
+    end = owed + (edge_of(sim) - MARGIN - owed) / 2 if end_at == "within the owed span" else oldest
+    bounded = run_tap(tmp_path / "bounded", dict(config, end_date=end.isoformat()), catalog_doc, state=state)
+    assert bounded.returncode == 0, bounded.stderr[-2000:]
+    assert "archive_sweep_from" in bounded.last_state["bookmarks"]["customers"], bounded.last_state
+    free = run_tap(tmp_path / "free", config, catalog_doc, state=bounded.last_state)
+    assert free.returncode == 0, free.stderr[-2000:]
+    combined = group_records(first + bounded.messages + free.messages)
+    # Not vacuous: the records between the end_date and the edge came from the last run.
+    assert any(end <= normalise_ts(record["updated_at"]) < edge_of(sim) for record in free.records["customers"])
+    assert_complete(expected(sim), combined, ["customers"])
+
+
+def test_a_notes_stream_with_nothing_inside_the_horizon_warns_once_and_syncs_on(tmp_path, start_sim, catalog):
+    """Notes have no archive span; the run that read whole past the horizon said what lies before it once."""
+    dataset = Dataset.generate(seed=3, counts={"notes": 40, "tags": 30}, density={"notes": [1, 1, 1, 0, 0, 0]})
+    sim = start_sim(dataset=dataset)
+    streams = ["notes", "tags"]
+    state = None
+    for number in range(3):
+        (tmp_path / str(number)).mkdir()
+        before = archive_count(sim)
+        run = run_tap(tmp_path / str(number), make_config(sim), catalog(streams), state=state)
+        assert run.returncode == 0, run.stderr[-2000:]
+        warned = [line for line in run.stderr.splitlines() if line.startswith("WARNING note records")]
+        # The first run warns, with one archive search for the count; the next ones neither.
+        assert len(warned) == (1 if number == 0 else 0), (number, warned)
+        assert archive_count(sim) - before == (1 if number == 0 else 0), number
+        assert len(run.records.get("tags", ())) >= (30 if number == 0 else 1)
+        state = run.last_state
+    check = subprocess.run([TAP, "--config", write_json(tmp_path / "config.json", make_config(sim)),
+                            "--catalog", write_json(tmp_path / "catalog.json", catalog(streams)),
+                            "--state", write_json(tmp_path / "state.json", state), "--check"],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert check.returncode == 0 and "note records last updated before" not in check.stdout, check.stdout + check.stderr
