@@ -56,6 +56,18 @@ class ReadRange:
     read_to: object = None  # an earlier run read both indexes whole up to here
 
     @property
+    def horizon_high(self):
+        """At and above this, records are in the standard index: the top of the band both spans look at."""
+        return self.now - HORIZON + HORIZON_MARGIN
+
+    @property
+    def unread_from(self):
+        """Where the part of the range no earlier run read whole begins: the start, or past `read_to`. A
+        record reaches the archive only by ageing there, so an earlier run that read both indexes whole read
+        it wherever it was then."""
+        return self.start if self.read_to is None else max(self.start, self.read_to)
+
+    @property
     def horizon_low(self):
         """Below this, records are in the archive: the start of the band both spans look at."""
         return self.now - HORIZON - HORIZON_MARGIN
@@ -65,7 +77,7 @@ class ReadRange:
         read in updatedAt order, so progress counts what the archive span still owes apart."""
         left = max(self.end - checkpoint.moment, timedelta(0))
         if checkpoint.archive_owed is not None:
-            archive_end = min(self.end, self.now - HORIZON + HORIZON_MARGIN)
+            archive_end = min(self.end, self.horizon_high)
             left += max(archive_end - checkpoint.archive_owed, timedelta(0))
         return self.end - left
 
@@ -301,11 +313,8 @@ class Searched:
         # An end_date before the horizon leaves the standard span empty: the archive span is then the range.
         spans = [standard] if standard.lower < standard.upper or reading.archive_owed is not None else []
         # What may be in the archive: a start before the horizon's upper bound that no earlier run read past,
-        # or a span an earlier run owes. A record reaches the archive only by ageing there, and an earlier run
-        # that read both indexes whole read it wherever it was then.
-        near = reading.now - HORIZON + HORIZON_MARGIN
-        unread = start if reading.read_to is None else max(start, reading.read_to)
-        owed = [(unread, resume)] if unread < near else []
+        # or a span an earlier run owes.
+        owed = [(reading.unread_from, resume)] if reading.unread_from < reading.horizon_high else []
         if reading.archive_owed is not None:
             owed.append((reading.archive_owed, (reading.archive_seen, reading.archive_owed)))
         if owed:
@@ -336,7 +345,7 @@ class Searched:
         if archive is not None and not archive.complete:
             # An archive span stopped at a tie it could not prove whole stays owed from there, with its ids.
             final = Checkpoint(moment, owed[0], seen, owed[1])
-        elif archive is not None and archive.upper < reading.now - HORIZON + HORIZON_MARGIN:
+        elif archive is not None and archive.upper < reading.horizon_high:
             # An end_date short of the archive's end: what lies past it stays owed, for when it is lifted.
             still_owed = owed if archive.lower >= archive.upper else (archive.upper, frozenset())
             final = Checkpoint(moment, still_owed[0], seen, still_owed[1])
@@ -352,8 +361,7 @@ class Searched:
         """One line on the records past the horizon that no search can read, with what reaching them one
         holder at a time would cost; None when there are none."""
         # As for the archive span: past what an earlier run read whole, nothing past the horizon is unread.
-        unread = reading.start if reading.read_to is None else max(reading.start, reading.read_to)
-        if self.archive or unread >= reading.now - HORIZON + HORIZON_MARGIN:
+        if self.archive or reading.unread_from >= reading.horizon_high:
             return None
         archive = next((span for span in Searched(self.holder).spans(reading) if span.span == "archive"), None)
         holders = None if archive is None else archive.estimate(client).records
